@@ -1,0 +1,95 @@
+// The one test command: provisions PostgreSQL, runs test/**/*.test.ts with node:test, and cleans up.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { constants } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDebianPackage } from '../test/support/debian.js';
+import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const inCI = process.env.CI === 'true';
+
+function testFiles(filters: string[]): string[] {
+  const all = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.ts') && !file.split(/[\\/]/).includes('node_modules'))
+    .map((file) => join('test', file))
+    .sort();
+  return filters.length === 0 ? all : all.filter((file) => filters.some((f) => file.includes(f)));
+}
+
+function fail(message: string): never {
+  console.error(`test: ${message}`);
+  process.exit(1);
+}
+
+/** Returns the bin dir, or records why database suites must skip (fatal in CI, where nothing may be skipped silently). */
+function ensurePostgres(): string | undefined {
+  const found = findPostgresBin();
+  if ('binDir' in found) return found.binDir;
+  const installed = ensureDebianPackage(() => 'binDir' in findPostgresBin(), 'postgresql-15');
+  const after = findPostgresBin();
+  if ('binDir' in after) return after.binDir;
+  const reason = installed.ok ? after.missing : installed.reason;
+  if (inCI) fail(`PostgreSQL is required under CI=true: ${reason}`);
+  process.env.GATEHOUSE_TEST_PG_SKIP = reason;
+  console.log(`test: PostgreSQL unavailable, database tests will skip: ${reason.split('\n')[0]}`);
+  return undefined;
+}
+
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 15);
+}
+
+async function main(): Promise<void> {
+  const files = testFiles(process.argv.slice(2));
+  if (files.length === 0) fail(`no test files match ${JSON.stringify(process.argv.slice(2))}`);
+
+  let server: PgServer | undefined;
+  // Set once the test runner is spawned; the signal handlers need to see it.
+  const tests: { child?: ChildProcess } = {};
+  let signalled: NodeJS.Signals | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (signalled) return;
+      signalled = signal;
+      // With tests running, the normal path below cleans up once the child exits.
+      if (tests.child) tests.child.kill(signal);
+      else void (server?.destroy() ?? Promise.resolve()).finally(() => process.exit(signalExitCode(signal)));
+    });
+  }
+
+  const binDir = ensurePostgres();
+  if (binDir) {
+    try {
+      server = await startPostgres();
+    } catch (err) {
+      fail(`could not start PostgreSQL: ${(err as Error).message}`);
+    }
+    process.env.GATEHOUSE_TEST_PG_URL = server.url('postgres');
+    process.env.GATEHOUSE_TEST_PG_BIN = binDir;
+    console.log(`test: PostgreSQL from ${binDir} at ${server.url('postgres')}`);
+  }
+  if (signalled) return;
+
+  // Concurrency 1: suites share one server, and fault-injection tests must not surprise each other.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+    { cwd: root, stdio: 'inherit', env: process.env },
+  );
+  tests.child = child;
+  const code = await new Promise<number>((resolveCode) => {
+    child.on('error', (err) => {
+      console.error(`test: could not run node --test: ${err.message}`);
+      resolveCode(1);
+    });
+    child.on('exit', (exitCode, signal) => resolveCode(exitCode ?? signalExitCode(signal ?? 'SIGTERM')));
+  });
+
+  // Quietly: the runner's summary must stay the last thing printed.
+  await server?.destroy().catch(() => {});
+  process.exit(signalled ? signalExitCode(signalled) : code);
+}
+
+await main();

@@ -1,0 +1,192 @@
+// Loads gatehouse.yaml: file → environment overrides → secret references → defaults → validation.
+// The only module that reads process.env (callers pass it in, so tests can too).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import bytes from 'bytes';
+import YAML from 'yaml';
+import { ConfigError } from '../errors/app-error.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { configJsonSchema } from './schema.js';
+import type { GatehouseConfig, SourceConfig } from './types.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  /** The YAML file; when undefined, `raw` must be given. */
+  readonly file?: string;
+  /** An already-parsed document (used by `gatehouse demo` and tests). */
+  readonly raw?: unknown;
+  readonly env?: Env;
+  /** Directory that relative paths (spec, pglite data dirs, secret files) are resolved against. */
+  readonly baseDir?: string;
+}
+
+const ENV_PREFIX = 'GATEHOUSE_';
+
+export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
+  const env = options.env ?? {};
+  let raw: unknown = options.raw;
+  let baseDir = options.baseDir ?? process.cwd();
+  if (options.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`cannot read ${options.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+    }
+    try {
+      raw = YAML.parse(text) ?? {};
+    } catch (err) {
+      throw new ConfigError([`${options.file} is not valid YAML: ${(err as Error).message}`]);
+    }
+    baseDir = options.baseDir ?? path.dirname(path.resolve(options.file));
+  }
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['the configuration must be a mapping']);
+
+  const doc = structuredClone(raw) as Record<string, unknown>;
+  applyEnvOverrides(doc, env);
+  const problems: string[] = [];
+  const resolved = resolveSecrets(doc, env, baseDir, '', problems) as Record<string, unknown>;
+  normaliseSizes(resolved, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  const validate = ajv.compile(configJsonSchema);
+  if (!validate(resolved)) throw new ConfigError(describeSchemaErrors(validate.errors ?? []));
+
+  return finalise(resolved as unknown as GatehouseConfig, baseDir);
+}
+
+/**
+ * `GATEHOUSE_SERVER__PORT=9090` sets server.port; `__` separates levels and names are matched
+ * case-insensitively against existing keys (source names keep their case). `PORT` sets server.port.
+ */
+function applyEnvOverrides(doc: Record<string, unknown>, env: Env): void {
+  const entries = Object.entries(env).filter(([k, v]) => k.startsWith(ENV_PREFIX) && v !== undefined);
+  for (const [name, value] of entries) {
+    if (name === 'GATEHOUSE_CONFIG') continue;
+    const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
+    if (segments.length === 0) continue;
+    setPath(doc, segments, YAML.parse(value as string) as unknown);
+  }
+  if (env.PORT !== undefined && env.PORT !== '') setPath(doc, ['server', 'port'], Number(env.PORT));
+}
+
+function setPath(doc: Record<string, unknown>, segments: readonly string[], value: unknown): void {
+  let node = doc;
+  segments.forEach((segment, index) => {
+    const key = Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) ?? camelCase(segment);
+    if (index === segments.length - 1) {
+      node[key] = value;
+      return;
+    }
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  });
+}
+
+function camelCase(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+const SECRET_REF = /\$\{(file:)?([^}]+)\}/g;
+
+/** `${NAME}` takes an environment variable; `${file:path}` a file's trimmed content (Kubernetes secret mounts). */
+function resolveSecrets(node: unknown, env: Env, baseDir: string, at: string, problems: string[]): unknown {
+  if (typeof node === 'string') {
+    return node.replace(SECRET_REF, (_match, isFile: string | undefined, ref: string) => {
+      if (isFile) {
+        try {
+          return readFileSync(path.resolve(baseDir, ref), 'utf8').trim();
+        } catch {
+          problems.push(`${at || '(root)'}: secret file ${ref} cannot be read`);
+          return '';
+        }
+      }
+      const value = env[ref];
+      if (value === undefined) {
+        problems.push(`${at || '(root)'}: environment variable ${ref} is not set`);
+        return '';
+      }
+      return value;
+    });
+  }
+  if (Array.isArray(node)) return node.map((v, i) => resolveSecrets(v, env, baseDir, `${at}[${i}]`, problems));
+  if (typeof node === 'object' && node !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = resolveSecrets(v, env, baseDir, at ? `${at}.${k}` : k, problems);
+    return out;
+  }
+  return node;
+}
+
+/** `server.bodyLimit: 1mb` → bytes, so the schema and the rest of the code see numbers. */
+function normaliseSizes(doc: Record<string, unknown>, problems: string[]): void {
+  const server = doc.server as Record<string, unknown> | undefined;
+  if (server && 'bodyLimit' in server) {
+    const parsed = typeof server.bodyLimit === 'number' ? server.bodyLimit : bytes.parse(String(server.bodyLimit));
+    if (parsed === null || !Number.isFinite(parsed) || parsed <= 0) {
+      problems.push(`server.bodyLimit: "${String(server.bodyLimit)}" is not a size (e.g. 512kb, 1mb)`);
+    } else {
+      server.bodyLimitBytes = parsed;
+    }
+    delete server.bodyLimit;
+  }
+}
+
+function describeSchemaErrors(errors: readonly ErrorObject[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of errors) {
+    const at = pointerToPath(e.instancePath);
+    let message: string;
+    if (e.keyword === 'additionalProperties') {
+      const extra = String(e.params.additionalProperty);
+      const allowed = allowedKeysAt(e.schemaPath);
+      message = `${at ? `${at}.` : ''}${extra}: unknown key${didYouMean(extra, allowed)}`;
+    } else if (e.keyword === 'enum') {
+      message = `${at}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    } else if (e.keyword === 'required') {
+      message = `${at ? `${at}.` : ''}${String(e.params.missingProperty)}: is required`;
+    } else {
+      message = `${at || '(root)'}: ${e.message ?? 'is invalid'}`;
+    }
+    if (!seen.has(message)) {
+      seen.add(message);
+      out.push(message);
+    }
+  }
+  return out;
+}
+
+function pointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function allowedKeysAt(schemaPath: string): string[] {
+  // schemaPath looks like "#/properties/server/additionalProperties"
+  const parts = schemaPath.replace(/^#\//, '').split('/').slice(0, -1);
+  let node: unknown = configJsonSchema;
+  for (const p of parts) node = (node as Record<string, unknown> | undefined)?.[p];
+  const props = (node as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return props ? Object.keys(props) : [];
+}
+
+function finalise(config: GatehouseConfig, baseDir: string): GatehouseConfig {
+  const sources: Record<string, SourceConfig> = {};
+  for (const [name, source] of Object.entries(config.sources)) {
+    const connection =
+      source.client === 'pglite' && !source.connection.startsWith('memory://')
+        ? path.resolve(baseDir, source.connection)
+        : source.connection;
+    sources[name] = { ...source, connection };
+  }
+  return { ...config, spec: path.resolve(baseDir, config.spec), sources };
+}

@@ -1,0 +1,71 @@
+// JSON Schema of gatehouse.yaml, with the defaults; validated (and defaults applied) by ajv in load.ts.
+
+const source = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['client', 'connection'],
+  properties: {
+    client: { enum: ['pg', 'pglite', 'mssql'] },
+    connection: { type: 'string', minLength: 1 },
+    pool: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        min: { type: 'integer', minimum: 0, default: 0 },
+        max: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+        acquireTimeoutMs: { type: 'integer', minimum: 100, default: 5000 },
+      },
+    },
+    statementTimeoutMs: { type: 'integer', minimum: 1, default: 15000 },
+    readOnly: { type: 'boolean', default: false },
+    defaultSchema: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+export const configJsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['spec', 'sources'],
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+        bodyLimitBytes: { type: 'integer', minimum: 1, default: 1048576 },
+        requestTimeoutMs: { type: 'integer', minimum: 1, default: 30000 },
+        shutdownGraceMs: { type: 'integer', minimum: 0, default: 10000 },
+      },
+    },
+    spec: { type: 'string', minLength: 1 },
+    sources: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_-]*$' },
+      additionalProperties: source,
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        defaultPageSize: { type: 'integer', minimum: 1, default: 100 },
+        maxPageSize: { type: 'integer', minimum: 1, default: 1000 },
+        maxAffected: { type: 'integer', minimum: 1, default: 1000 },
+        maxBulkRows: { type: 'integer', minimum: 1, default: 1000 },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
+        requests: { type: 'boolean', default: true },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,58 @@
+// Data sources: one knex instance and one dialect per configured source; health checks; shutdown.
+import knex, { type Knex } from 'knex';
+import type { SourceConfig } from '../config/types.js';
+import { dialectFor } from './dialects/index.js';
+import type { Dialect } from './dialects/types.js';
+
+export interface DataSource {
+  readonly name: string;
+  readonly config: SourceConfig;
+  readonly db: Knex;
+  readonly dialect: Dialect;
+}
+
+export interface DataSources {
+  get(name: string): DataSource | undefined;
+  all(): readonly DataSource[];
+  /** Every source answers `select 1` within the timeout; returns the names that did not. */
+  unreachable(timeoutMs?: number): Promise<string[]>;
+  destroy(): Promise<void>;
+}
+
+export function createDataSources(configs: Readonly<Record<string, SourceConfig>>): DataSources {
+  const sources = new Map<string, DataSource>();
+  for (const [name, config] of Object.entries(configs)) {
+    const dialect = dialectFor(config.client, name);
+    sources.set(name, { name, config, dialect, db: knex(dialect.knexConfig(config)) });
+  }
+  return {
+    get: (name) => sources.get(name),
+    all: () => [...sources.values()],
+    async unreachable(timeoutMs = 2000) {
+      const results = await Promise.all(
+        [...sources.values()].map(async (s) => ((await ping(s.db, timeoutMs)) ? undefined : s.name)),
+      );
+      return results.filter((n): n is string => n !== undefined);
+    },
+    async destroy() {
+      await Promise.all([...sources.values()].map((s) => s.db.destroy().catch(() => undefined)));
+    },
+  };
+}
+
+async function ping(db: Knex, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.raw('select 1'),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

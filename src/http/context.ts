@@ -1,0 +1,33 @@
+// Per-request state shared by the pipeline stages (and, through AsyncLocalStorage, by code below them).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Request } from 'express';
+import type { Operation } from '../openapi/resource.js';
+import type { Decision } from '../policy/decision.js';
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly startedAt: bigint;
+  readonly receivedAt: Date;
+  operation?: Operation;
+  /** Path parameters, in template order. */
+  params?: readonly string[];
+  decision?: Decision;
+  /** Rows returned or changed, for the request log. */
+  rows?: number;
+  /** Error code the request ended with, for the request log. */
+  errorCode?: string;
+}
+
+export const requestStorage = new AsyncLocalStorage<RequestContext>();
+
+const contexts = new WeakMap<Request, RequestContext>();
+
+export function setContext(req: Request, ctx: RequestContext): void {
+  contexts.set(req, ctx);
+}
+
+export function contextOf(req: Request): RequestContext {
+  const ctx = contexts.get(req);
+  if (!ctx) throw new Error('request context missing: requestContext() must run first');
+  return ctx;
+}

@@ -1,0 +1,108 @@
+// Start-up check of every x-gatehouse binding against the live schema; fills in keys and view flags.
+import { SpecError } from '../errors/app-error.js';
+import type { DbCatalog, DbRelation } from '../db/dialects/types.js';
+import type { DataSources } from '../db/sources.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import type { Operation, Resource } from './resource.js';
+
+export async function checkBindings(
+  resources: readonly Resource[],
+  operations: readonly Operation[],
+  sources: DataSources,
+): Promise<void> {
+  const problems: string[] = [];
+  const catalogs = new Map<string, DbCatalog>();
+  for (const name of new Set(resources.map((r) => r.source))) {
+    const source = sources.get(name);
+    if (!source) {
+      const known = sources.all().map((s) => s.name);
+      problems.push(`x-gatehouse.source: "${name}" is not a configured source${didYouMean(name, known)}`);
+      continue;
+    }
+    const schemas = [
+      ...new Set(resources.filter((r) => r.source === name).map((r) => r.table.schema ?? defaultSchemaOf(source))),
+    ];
+    try {
+      catalogs.set(name, await source.dialect.introspect(source.db, { schemas }));
+    } catch (err) {
+      problems.push(`source "${name}": cannot read its schema (${(err as Error).message})`);
+    }
+  }
+  for (const resource of resources) {
+    const catalog = catalogs.get(resource.source);
+    const source = sources.get(resource.source);
+    if (!catalog || !source) continue;
+    checkResource(resource, catalog, defaultSchemaOf(source), operations, problems);
+  }
+  if (problems.length > 0) throw new SpecError(problems);
+}
+
+function defaultSchemaOf(source: { config: { defaultSchema: string | undefined }; dialect: { defaultSchema: string } }) {
+  return source.config.defaultSchema ?? source.dialect.defaultSchema;
+}
+
+function checkResource(
+  resource: Resource,
+  catalog: DbCatalog,
+  defaultSchema: string,
+  operations: readonly Operation[],
+  problems: string[],
+): void {
+  const at = `resource "${resource.name}" (${resource.collectionPath ?? resource.itemPath})`;
+  const schema = resource.table.schema ?? defaultSchema;
+  const relation = catalog.relations.find((r) => r.schema === schema && r.name === resource.table.name);
+  if (!relation) {
+    const names = catalog.relations.filter((r) => r.schema === schema).map((r) => r.name);
+    const schemaNote = catalog.schemas.includes(schema) ? '' : ` (schema "${schema}" does not exist)`;
+    problems.push(
+      `${at}: table or view "${schema}.${resource.table.name}" does not exist${schemaNote}${didYouMean(resource.table.name, names)}`,
+    );
+    return;
+  }
+  const dbColumns = new Set(relation.columns.map((c) => c.name));
+  for (const column of resource.columns.values()) {
+    if (!dbColumns.has(column.column)) {
+      problems.push(
+        `${at}: property "${column.name}" maps to column "${column.column}", which ${relation.name} does not have${didYouMean(column.column, dbColumns)}`,
+      );
+    }
+  }
+  resource.isView = relation.kind === 'view';
+  if (resource.key.length === 0) resolveKeyFromPrimaryKey(resource, relation, at, problems);
+
+  const ops = operations.filter((o) => o.resource === resource);
+  if (resource.isView && !resource.writable) {
+    for (const op of ops.filter((o) => o.kind !== 'list' && o.kind !== 'read')) {
+      problems.push(
+        `${at}: ${op.method.toUpperCase()} ${op.path} writes to a view; views are read-only unless the binding sets writable: true`,
+      );
+    }
+  }
+  const itemOps = ops.filter((o) => o.pathParams.length > 0);
+  for (const op of itemOps) {
+    if (op.pathParams.length !== resource.key.length) {
+      problems.push(
+        `${at}: ${op.path} has ${op.pathParams.length} path parameter(s) but the key (${resource.key.join(', ') || 'none'}) has ${resource.key.length}`,
+      );
+    }
+  }
+}
+
+function resolveKeyFromPrimaryKey(resource: Resource, relation: DbRelation, at: string, problems: string[]): void {
+  if (relation.primaryKey.length === 0) {
+    problems.push(
+      `${at}: ${relation.name} has no primary key; name the identifying properties in x-gatehouse.key`,
+    );
+    return;
+  }
+  const key: string[] = [];
+  for (const column of relation.primaryKey) {
+    const property = resource.byColumn.get(column);
+    if (!property) {
+      problems.push(`${at}: primary key column "${column}" is not exposed by any property; expose it or set x-gatehouse.key`);
+      return;
+    }
+    key.push(property.name);
+  }
+  resource.key = key;
+}

@@ -1,0 +1,245 @@
+// The pure planner: (resource, parsed input, decision) → QueryPlan. No SQL, no I/O, no express.
+import { ForbiddenError, ValidationError } from '../errors/app-error.js';
+import type { Resource } from '../openapi/resource.js';
+import type { Decision } from '../policy/decision.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { decodeCursor } from './cursor.js';
+import type { DbRow, Filter, FilterValue, OrderTerm, QueryPlan, ReadRequest, TableTarget } from './types.js';
+
+export type SelectPlan = Extract<QueryPlan, { kind: 'select' }>;
+export type InsertPlan = Extract<QueryPlan, { kind: 'insert' }>;
+export type UpdatePlan = Extract<QueryPlan, { kind: 'update' }>;
+export type ReplacePlan = Extract<QueryPlan, { kind: 'replace' }>;
+export type DeletePlan = Extract<QueryPlan, { kind: 'delete' }>;
+
+export interface ListPlan {
+  readonly plan: SelectPlan;
+  /** API names to put in each response row. */
+  readonly selected: readonly string[];
+  /** The full order (API names), key columns last: what a cursor records. */
+  readonly order: readonly OrderTerm[];
+  /** Page size the caller asked for (the plan fetches one more). */
+  readonly pageSize: number;
+}
+
+export function tableOf(resource: Resource): TableTarget {
+  return { schema: resource.table.schema, name: resource.table.name };
+}
+
+export function planList(resource: Resource, req: ReadRequest, decision: Decision, count: boolean): ListPlan {
+  const selected = req.select ?? [...decision.visible];
+  const order = [...req.order];
+  for (const key of resource.key) {
+    if (!order.some((t) => t.column === key)) order.push({ column: key, direction: 'asc', nulls: undefined });
+  }
+  const fetched = [...new Set([...selected, ...order.map((t) => t.column)])];
+  const pageSize = req.limit ?? 1;
+  const after =
+    req.cursor === undefined
+      ? undefined
+      : { terms: order.map((t) => toDbTerm(resource, t)), values: decodeCursor(req.cursor, order) };
+  return {
+    selected,
+    order,
+    pageSize,
+    plan: {
+      kind: 'select',
+      table: tableOf(resource),
+      columns: fetched.map((c) => dbName(resource, c)),
+      filters: toDbFilters(resource, [...decision.rowFilters, ...req.filters]),
+      order: order.map((t) => toDbTerm(resource, t)),
+      after,
+      limit: pageSize + 1,
+      offset: req.offset,
+      count,
+    },
+  };
+}
+
+export function planRead(resource: Resource, key: readonly FilterValue[], select: readonly string[], decision: Decision): SelectPlan {
+  return {
+    kind: 'select',
+    table: tableOf(resource),
+    columns: select.map((c) => dbName(resource, c)),
+    filters: toDbFilters(resource, [...decision.rowFilters, ...keyFilters(resource, key)]),
+    order: [],
+    after: undefined,
+    limit: 2,
+    offset: undefined,
+    count: false,
+  };
+}
+
+export interface CreateOptions {
+  readonly resolution: 'merge-duplicates' | 'ignore-duplicates' | undefined;
+  readonly returning: readonly string[];
+}
+
+export function planCreate(
+  resource: Resource,
+  bodies: readonly Record<string, unknown>[],
+  decision: Decision,
+  options: CreateOptions,
+): InsertPlan {
+  const upsert = options.resolution !== undefined;
+  if (upsert) {
+    for (const [index, body] of bodies.entries()) {
+      const missing = resource.key.filter((k) => body[k] === undefined);
+      if (missing.length > 0) {
+        throw new ValidationError('missing_key', `an upsert row needs its key: ${missing.join(', ')}`, {
+          errors: missing.map((k) => ({ pointer: `${bodies.length > 1 ? `/${index}` : ''}/${k}`, detail: 'is required for upsert' })),
+        });
+      }
+    }
+  }
+  const rows = bodies.map((body, index) => {
+    checkWritable(resource, body, decision, { allowKey: upsert, at: bodies.length > 1 ? `/${index}` : '' });
+    return toDbRow(resource, { ...body, ...decision.forced });
+  });
+  return {
+    kind: 'insert',
+    table: tableOf(resource),
+    rows,
+    returning: options.returning.map((c) => dbName(resource, c)),
+    conflict: upsert
+      ? {
+          columns: resource.key.map((k) => dbName(resource, k)),
+          action: options.resolution === 'merge-duplicates' ? 'merge' : 'ignore',
+        }
+      : undefined,
+  };
+}
+
+export function planUpdate(
+  resource: Resource,
+  body: Record<string, unknown>,
+  filters: readonly Filter[],
+  decision: Decision,
+  returning: readonly string[],
+  maxAffected: number | undefined,
+): UpdatePlan {
+  checkWritable(resource, body, decision, { allowKey: true, at: '' });
+  return {
+    kind: 'update',
+    table: tableOf(resource),
+    set: toDbRow(resource, body),
+    filters: toDbFilters(resource, [...decision.rowFilters, ...filters]),
+    returning: returning.map((c) => dbName(resource, c)),
+    maxAffected,
+  };
+}
+
+/** PUT: every writable column is set, omitted ones to null; the key comes from the path. */
+export function planReplace(
+  resource: Resource,
+  key: readonly FilterValue[],
+  body: Record<string, unknown>,
+  decision: Decision,
+  returning: readonly string[],
+): ReplacePlan {
+  resource.key.forEach((k, i) => {
+    if (body[k] !== undefined && body[k] !== key[i]) {
+      throw new ValidationError('key_mismatch', `"${k}" in the body differs from the path`);
+    }
+  });
+  const withoutKey = Object.fromEntries(Object.entries(body).filter(([k]) => !resource.key.includes(k)));
+  checkWritable(resource, withoutKey, decision, { allowKey: false, at: '' });
+  const set: Record<string, unknown> = {};
+  for (const name of decision.writable) {
+    if (!resource.key.includes(name)) set[name] = withoutKey[name] ?? null;
+  }
+  return {
+    kind: 'replace',
+    table: tableOf(resource),
+    set: toDbRow(resource, { ...set, ...decision.forced }),
+    key: toDbRow(resource, Object.fromEntries(resource.key.map((k, i) => [k, key[i]]))),
+    returning: returning.map((c) => dbName(resource, c)),
+  };
+}
+
+export function planDelete(
+  resource: Resource,
+  filters: readonly Filter[],
+  decision: Decision,
+  returning: readonly string[],
+  maxAffected: number | undefined,
+): DeletePlan {
+  return {
+    kind: 'delete',
+    table: tableOf(resource),
+    filters: toDbFilters(resource, [...decision.rowFilters, ...filters]),
+    returning: returning.map((c) => dbName(resource, c)),
+    maxAffected,
+  };
+}
+
+export function keyFilters(resource: Resource, key: readonly FilterValue[]): Filter[] {
+  return resource.key.map((column, i) => ({ column, op: 'eq', value: key[i] ?? null, negate: false }));
+}
+
+/** Database rows → API objects holding only `names`; binary values become base64. */
+export function toApiRows(resource: Resource, rows: readonly DbRow[], names: readonly string[]): Record<string, unknown>[] {
+  const pairs = names.map((n) => [n, dbName(resource, n)] as const);
+  return rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const [api, db] of pairs) {
+      const value = row[db];
+      out[api] = value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+    }
+    return out;
+  });
+}
+
+function checkWritable(
+  resource: Resource,
+  body: Record<string, unknown>,
+  decision: Decision,
+  options: { allowKey: boolean; at: string },
+): void {
+  for (const name of Object.keys(body)) {
+    const column = resource.columns.get(name);
+    if (!column) {
+      throw new ValidationError('unknown_column', `"${name}" is not a property of ${resource.name}`, {
+        hint: didYouMean(name, decision.writable).replace(/^ \(|\)$/g, '') || undefined,
+        errors: [{ pointer: `${options.at}/${name}`, detail: 'is not a property of this resource' }],
+      });
+    }
+    const isKey = resource.key.includes(name);
+    if (column.readOnly && !(options.allowKey && isKey)) {
+      throw new ValidationError('read_only_property', `"${name}" is set by the database and cannot be written`, {
+        errors: [{ pointer: `${options.at}/${name}`, detail: 'is read-only' }],
+      });
+    }
+    if (!decision.writable.has(name) && !(options.allowKey && isKey)) {
+      throw new ForbiddenError('column_not_writable', `you may not write "${name}"`, {
+        errors: [{ pointer: `${options.at}/${name}`, detail: 'is not writable for this caller' }],
+      });
+    }
+  }
+}
+
+function dbName(resource: Resource, apiName: string): string {
+  const column = resource.columns.get(apiName);
+  if (!column) throw new Error(`planner: unknown property ${apiName} on ${resource.name}`);
+  return column.column;
+}
+
+function toDbRow(resource: Resource, body: Record<string, unknown>): DbRow {
+  const row: DbRow = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (value === undefined) continue;
+    const column = resource.columns.get(name)!;
+    // json/jsonb values go as JSON text; a plain JS array would be sent as a PostgreSQL array (right for text[]).
+    const isJson = column.kind === 'object' || column.schema['x-gatehouse-json'] === true;
+    row[column.column] = isJson && value !== null ? JSON.stringify(value) : value;
+  }
+  return row;
+}
+
+function toDbTerm(resource: Resource, term: OrderTerm): OrderTerm {
+  return { ...term, column: dbName(resource, term.column) };
+}
+
+function toDbFilters(resource: Resource, filters: readonly Filter[]): Filter[] {
+  return filters.map((f) => ({ ...f, column: dbName(resource, f.column) }));
+}

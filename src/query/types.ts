@@ -1,0 +1,99 @@
+// The read-query AST (parsed from the URL) and the QueryPlan handed to the executor.
+// Everything here is in database column names once planned; nothing here is SQL text.
+
+export type CompareOp = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'like' | 'ilike';
+export type FilterValue = string | number | boolean | null;
+
+export type Filter =
+  | { readonly column: string; readonly op: CompareOp; readonly value: FilterValue; readonly negate: boolean }
+  | { readonly column: string; readonly op: 'in'; readonly values: readonly FilterValue[]; readonly negate: boolean }
+  | {
+      readonly column: string;
+      readonly op: 'is';
+      readonly value: 'null' | 'not_null' | 'true' | 'false';
+      readonly negate: boolean;
+    };
+
+export interface OrderTerm {
+  readonly column: string;
+  readonly direction: 'asc' | 'desc';
+  /** Explicit nulls placement; undefined means the database default (PostgreSQL: last for asc, first for desc). */
+  readonly nulls: 'first' | 'last' | undefined;
+}
+
+/** What a list request asks for, in API names, after parsing and validation against the resource. */
+export interface ReadRequest {
+  /** Selected API property names; undefined means every exposed property. */
+  readonly select: readonly string[] | undefined;
+  readonly filters: readonly Filter[];
+  readonly order: readonly OrderTerm[];
+  readonly limit: number | undefined;
+  readonly offset: number | undefined;
+  readonly cursor: string | undefined;
+}
+
+export interface Preferences {
+  readonly return: 'representation' | 'minimal' | undefined;
+  readonly count: 'exact' | undefined;
+  readonly resolution: 'merge-duplicates' | 'ignore-duplicates' | undefined;
+  readonly maxAffected: number | undefined;
+}
+
+export interface TableTarget {
+  readonly schema: string | undefined;
+  readonly name: string;
+}
+
+/** A row value in database column names. */
+export type DbRow = Record<string, unknown>;
+
+/** Keyset position: values of the order terms (then key columns) of the last row of the previous page. */
+export interface Keyset {
+  readonly terms: readonly OrderTerm[];
+  readonly values: readonly unknown[];
+}
+
+export type QueryPlan =
+  | {
+      readonly kind: 'select';
+      readonly table: TableTarget;
+      readonly columns: readonly string[];
+      readonly filters: readonly Filter[];
+      readonly order: readonly OrderTerm[];
+      readonly after: Keyset | undefined;
+      /** Rows to fetch (one more than the page, to know whether a next page exists). */
+      readonly limit: number;
+      readonly offset: number | undefined;
+      readonly count: boolean;
+    }
+  | {
+      readonly kind: 'insert';
+      readonly table: TableTarget;
+      readonly rows: readonly DbRow[];
+      readonly returning: readonly string[];
+      /** Upsert on these columns when set. */
+      readonly conflict: { readonly columns: readonly string[]; readonly action: 'merge' | 'ignore' } | undefined;
+    }
+  | {
+      readonly kind: 'update';
+      readonly table: TableTarget;
+      readonly set: DbRow;
+      readonly filters: readonly Filter[];
+      readonly returning: readonly string[];
+      readonly maxAffected: number | undefined;
+    }
+  | {
+      readonly kind: 'replace';
+      readonly table: TableTarget;
+      /** Every writable column: omitted ones are null. */
+      readonly set: DbRow;
+      readonly key: DbRow;
+      readonly returning: readonly string[];
+    }
+  | {
+      readonly kind: 'delete';
+      readonly table: TableTarget;
+      readonly filters: readonly Filter[];
+      readonly returning: readonly string[];
+      readonly maxAffected: number | undefined;
+    };
