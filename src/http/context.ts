@@ -1,6 +1,7 @@
 // Per-request state shared by the pipeline stages (and, through AsyncLocalStorage, by code below them).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Request } from 'express';
+import type { ClientAddress, Principal } from '../auth/principal.js';
 import type { Operation } from '../openapi/resource.js';
 import type { Decision } from '../policy/decision.js';
 
@@ -8,6 +9,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly startedAt: bigint;
   readonly receivedAt: Date;
+  client?: ClientAddress;
+  principal?: Principal;
   operation?: Operation;
   /** Path parameters, in template order. */
   params?: readonly string[];
@@ -16,6 +19,8 @@ export interface RequestContext {
   rows?: number;
   /** Error code the request ended with, for the request log. */
   errorCode?: string;
+  /** The policy rule that denied the request, when one did. */
+  deniedBy?: string;
 }
 
 export const requestStorage = new AsyncLocalStorage<RequestContext>();
