@@ -21,47 +21,71 @@ export async function executePlan(source: DataSource, plan: QueryPlan): Promise<
   }
 }
 
+type Db = Knex | Knex.Transaction;
+type SelectQueryPlan = Extract<QueryPlan, { kind: 'select' }>;
+type UpdateQueryPlan = Extract<QueryPlan, { kind: 'update' }>;
+type DeleteQueryPlan = Extract<QueryPlan, { kind: 'delete' }>;
+
+/** The SELECT for a plan, built but not run: the executor awaits it; tests compile it with `toSQL()`. */
+export function buildSelect(db: Db, dialect: Dialect, plan: SelectQueryPlan): Knex.QueryBuilder {
+  const qb = from(db, plan.table).select(plan.columns as string[]);
+  applyFilters(qb, plan.filters, dialect);
+  if (plan.after) applyKeyset(qb, plan.after);
+  for (const term of plan.order) qb.orderBy(term.column, term.direction, effectiveNulls(term));
+  qb.limit(plan.limit);
+  if (plan.offset !== undefined) qb.offset(plan.offset);
+  return qb;
+}
+
+/** The total-count query of a list: same filters, no keyset, order or page. */
+export function buildCount(db: Db, dialect: Dialect, plan: SelectQueryPlan): Knex.QueryBuilder {
+  const qb = from(db, plan.table).count({ n: '*' });
+  applyFilters(qb, plan.filters, dialect);
+  return qb;
+}
+
+export function buildUpdate(db: Db, dialect: Dialect, plan: UpdateQueryPlan): Knex.QueryBuilder {
+  const qb = from(db, plan.table).update(plan.set).returning(plan.returning as string[]);
+  applyFilters(qb, plan.filters, dialect);
+  return qb;
+}
+
+export function buildDelete(db: Db, dialect: Dialect, plan: DeleteQueryPlan): Knex.QueryBuilder {
+  const qb = from(db, plan.table).delete().returning(plan.returning as string[]);
+  applyFilters(qb, plan.filters, dialect);
+  return qb;
+}
+
 async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> {
   const { db, dialect } = source;
   switch (plan.kind) {
     case 'select': {
-      const qb = from(db, plan.table).select(plan.columns as string[]);
-      applyFilters(qb, plan.filters, dialect);
-      if (plan.after) applyKeyset(qb, plan.after);
-      for (const term of plan.order) qb.orderBy(term.column, term.direction, effectiveNulls(term));
-      qb.limit(plan.limit);
-      if (plan.offset !== undefined) qb.offset(plan.offset);
-      const rows = (await qb) as DbRow[];
+      const rows = (await buildSelect(db, dialect, plan)) as DbRow[];
       if (!plan.count) return { rows };
-      const countQuery = from(db, plan.table).count({ n: '*' });
-      applyFilters(countQuery, plan.filters, dialect);
-      const [first] = (await countQuery) as Array<{ n: string | number }>;
+      const [first] = (await buildCount(db, dialect, plan)) as Array<{ n: string | number }>;
       return { rows, count: Number(first?.n ?? 0) };
     }
     case 'insert':
       return { rows: await dialect.insert(db, plan) };
     case 'update':
       return db.transaction(async (trx) => {
-        const qb = from(trx, plan.table).update(plan.set).returning(plan.returning as string[]);
-        applyFilters(qb, plan.filters, dialect);
-        const rows = (await qb) as DbRow[];
+        const rows = (await buildUpdate(trx, dialect, plan)) as DbRow[];
         guardAffected(rows.length, plan.maxAffected);
         return { rows };
       });
     case 'delete':
       return db.transaction(async (trx) => {
-        const qb = from(trx, plan.table).delete().returning(plan.returning as string[]);
-        applyFilters(qb, plan.filters, dialect);
-        const rows = (await qb) as DbRow[];
+        const rows = (await buildDelete(trx, dialect, plan)) as DbRow[];
         guardAffected(rows.length, plan.maxAffected);
         return { rows };
       });
     case 'replace':
       return db.transaction(async (trx) => {
-        const updated = (await from(trx, plan.table)
-          .update(plan.set)
-          .where(plan.key)
-          .returning(plan.returning as string[])) as DbRow[];
+        // A resource made only of its key (a link table) has nothing to set: the row either exists or is inserted.
+        const existing = from(trx, plan.table).where(plan.key);
+        const updated = (await (Object.keys(plan.set).length > 0
+          ? existing.update(plan.set).returning(plan.returning as string[])
+          : existing.select(plan.returning as string[]))) as DbRow[];
         if (updated.length > 1) throw new ValidationError('key_not_unique', 'the key matches more than one row');
         if (updated.length === 1) return { rows: updated };
         const inserted = await dialect.insert(trx, {

@@ -55,7 +55,8 @@ function pgliteConfig(source: SourceConfig): Knex.Config {
   const dataDir = source.connection.startsWith('memory://') ? undefined : source.connection;
   const parsers = Object.fromEntries(Object.entries(postgresTextParsers).map(([oid, fn]) => [oid, fn]));
   // PGlite is one connection in this process: knex-pglite fixes the pool at 1.
-  const pglite = new PGlite(dataDir, { parsers });
+  // One options object: `new PGlite(undefined, options)` silently ignores the options (and so the parsers).
+  const pglite = new PGlite({ dataDir, parsers });
   return {
     client: ClientPgLite as unknown as Knex.Config['client'],
     dialect: 'postgres',

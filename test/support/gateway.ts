@@ -1,0 +1,153 @@
+// Builds a real gateway for tests: one source (a PostgreSQL URL or in-memory PGlite), a spec, limits; optional seeding.
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Knex } from 'knex';
+import supertest from 'supertest';
+import { loadConfig } from '../../src/config/load.js';
+import type { GatehouseConfig } from '../../src/config/types.js';
+import { createDataSources } from '../../src/db/sources.js';
+import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { freshDatabase, testPostgres } from './pg-env.js';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ERP_SPEC = path.join(projectRoot, 'openapi', 'erp.yaml');
+
+export type TestSource = { readonly client: 'pg'; readonly url: string } | { readonly client: 'pglite' };
+
+export interface TestGatewayOptions {
+  readonly source: TestSource;
+  /** OpenAPI document path (default: the ERP demo contract). */
+  readonly spec?: string;
+  /** Name the spec's bindings use for the source (default `erp`). */
+  readonly sourceName?: string;
+  /** Raw `limits:` block, merged over the defaults. */
+  readonly limits?: Record<string, unknown>;
+  /** Raw `server:` block. */
+  readonly server?: Record<string, unknown>;
+  /** Extra raw keys for the source (pool, statementTimeoutMs, …). */
+  readonly sourceOptions?: Record<string, unknown>;
+  /** Runs on the source's knex before the spec's bindings are checked (e.g. `seedErp`). */
+  readonly seed?: (db: Knex) => Promise<unknown>;
+}
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly config: GatehouseConfig;
+  /** The gateway's own knex for the source: for setting up and checking data behind the API's back. */
+  readonly db: Knex;
+  /** A supertest client for the gateway, listening on 127.0.0.1 on a free port. */
+  readonly http: supertest.Agent;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
+  const sourceName = options.sourceName ?? 'erp';
+  const connection = options.source.client === 'pg' ? options.source.url : 'memory://';
+  const config = loadConfig({
+    raw: {
+      server: { host: '127.0.0.1', port: 0, ...options.server },
+      spec: options.spec ?? ERP_SPEC,
+      sources: { [sourceName]: { client: options.source.client, connection, ...options.sourceOptions } },
+      limits: options.limits ?? {},
+      log: { level: 'error', requests: false },
+    },
+    env: {},
+    baseDir: projectRoot,
+  });
+  const sources = createDataSources(config.sources);
+  const db = sources.get(sourceName)!.db;
+  try {
+    if (options.seed) await options.seed(db);
+  } catch (err) {
+    await sources.destroy();
+    throw err;
+  }
+  const gateway = await createGateway(config, createLogger({ level: 'error', silent: true }), { sources });
+  const server: Server = gateway.app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    gateway,
+    config,
+    db,
+    http: supertest.agent(`http://127.0.0.1:${port}`),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+    },
+  };
+}
+
+/** A database the same suite runs against: in-memory PGlite, and the runner's real PostgreSQL when there is one. */
+export interface Backend {
+  readonly name: string;
+  /** Why this backend's suite is skipped, or undefined. */
+  readonly skip: string | undefined;
+  source(prefix: string): Promise<TestSource>;
+}
+
+export function backends(): Backend[] {
+  const pg = testPostgres();
+  return [
+    { name: 'PGlite', skip: undefined, source: async () => ({ client: 'pglite' }) },
+    {
+      name: 'PostgreSQL',
+      skip: 'skip' in pg ? pg.skip : undefined,
+      source: async (prefix) => ({ client: 'pg', url: await freshDatabase(prefix) }),
+    },
+  ];
+}
+
+/** `?a=1&b=2` with every value percent-encoded (a `+` would otherwise arrive as a space). */
+export function qs(params: Record<string, string | number> | ReadonlyArray<readonly [string, string | number]>): string {
+  const entries = Array.isArray(params) ? params : Object.entries(params);
+  return `?${entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}`;
+}
+
+const LEAKS = [
+  /\bselect\b[\s\S]*\bfrom\b/i,
+  /\binsert into\b/i,
+  /\bupdate\b[\s\S]*\bset\b/i,
+  /\bdelete from\b/i,
+  /\breturning\b/i,
+  /\bat [^\s]+ \(.*:\d+:\d+\)/,
+  /node_modules|\.ts:\d+/,
+  /\bstack\b/i,
+  /duplicate key value|violates|syntax error|relation "/i,
+];
+
+/** An RFC 9457 problem with this status and code, and nothing in it that came from SQL or a stack trace. */
+export function assertProblem(res: supertest.Response, status: number, code: string): Record<string, unknown> {
+  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text}`);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  const body = JSON.parse(res.text) as Record<string, unknown>;
+  assert.equal(body.code, code, res.text);
+  assert.equal(body.status, status);
+  assert.equal(typeof body.title, 'string');
+  assert.equal(typeof body.detail, 'string');
+  assertNoLeak(res.text);
+  return body;
+}
+
+export function assertNoLeak(text: string): void {
+  for (const pattern of LEAKS) assert.doesNotMatch(text, pattern, `response leaks internals: ${text}`);
+}
+
+/** Rows of a raw SQL query on the test's own connection. */
+export async function sql<T = Record<string, unknown>>(db: Knex, text: string, bindings: readonly Knex.Value[] = []): Promise<T[]> {
+  return (await db.raw<{ rows: T[] }>(text, bindings)).rows;
+}
+
+/** `count(*)` of a raw SQL query, as a number on both node-postgres and PGlite. */
+export async function count(db: Knex, from: string, bindings: readonly Knex.Value[] = []): Promise<number> {
+  const [row] = await sql<{ n: string | number }>(db, `select count(*) as n from ${from}`, bindings);
+  return Number(row?.n);
+}
