@@ -129,7 +129,11 @@ export function planUpdate(
   };
 }
 
-/** PUT: every writable column is set, omitted ones to null; the key comes from the path. */
+/**
+ * PUT: every writable column is set; the key comes from the path. An omitted property takes its documented
+ * `default`, else null when it is nullable; one that can be neither (not null, no documented default: filled by
+ * the database, like a creation time) is left to the database — kept on replace, its column default on insert.
+ */
 export function planReplace(
   resource: Resource,
   key: readonly FilterValue[],
@@ -146,7 +150,11 @@ export function planReplace(
   checkWritable(resource, withoutKey, decision, { allowKey: false, at: '' });
   const set: Record<string, unknown> = {};
   for (const name of decision.writable) {
-    if (!resource.key.includes(name)) set[name] = withoutKey[name] ?? null;
+    if (resource.key.includes(name)) continue;
+    const column = resource.columns.get(name)!;
+    if (withoutKey[name] !== undefined) set[name] = withoutKey[name];
+    else if (column.schema.default !== undefined) set[name] = column.schema.default;
+    else if (column.nullable) set[name] = null;
   }
   return {
     kind: 'replace',

@@ -7,10 +7,21 @@ const keepText = (value: string): string => value;
 /** `2024-05-01 10:00:00.123` (no zone) → `2024-05-01T10:00:00.123`: the wall-clock value, unshifted. */
 const timestampText = (value: string): string => value.replace(' ', 'T');
 
-/** `2024-05-01 10:00:00+02` → RFC 3339 in UTC. */
+const TIMESTAMPTZ = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?([+-]\d\d(?::\d\d)?)$/;
+
+/**
+ * `2024-05-01 10:00:00.1234+02` → `2024-05-01T08:00:00.123400Z`: RFC 3339 in UTC. The microseconds are kept,
+ * because a Date would drop them, and a keyset cursor made from a rounded value repeats or skips rows.
+ * Values outside what this handles (BC, infinity, offsets with seconds) pass through as PostgreSQL wrote them.
+ */
 const timestamptzText = (value: string): string => {
-  const ms = Date.parse(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
-  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+  const match = TIMESTAMPTZ.exec(value);
+  if (!match) return value;
+  const [, date, time, fraction = '', offset = ''] = match;
+  const ms = Date.parse(`${date}T${time}${offset.length === 3 ? `${offset}:00` : offset}`);
+  // Milliseconds as Date prints them, or all six digits when there is more than a millisecond to say.
+  const digits = fraction.padEnd(fraction.length <= 3 ? 3 : 6, '0');
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${digits}Z`);
 };
 
 /** Parsers by type OID; types not listed keep the driver's default. */
