@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerServe } from './commands/serve.js';
+import { registerToken } from './commands/token.js';
 
 const program = new Command()
   .name('gatehouse')
@@ -11,5 +12,6 @@ const program = new Command()
 
 registerServe(program);
 registerDemo(program);
+registerToken(program);
 
 await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { ConfigError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { configJsonSchema } from './schema.js';
-import type { GatehouseConfig, SourceConfig } from './types.js';
+import type { AuthConfig, GatehouseConfig, SourceConfig } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -188,5 +188,16 @@ function finalise(config: GatehouseConfig, baseDir: string): GatehouseConfig {
         : source.connection;
     sources[name] = { ...source, connection };
   }
-  return { ...config, spec: path.resolve(baseDir, config.spec), sources };
+  return { ...config, spec: path.resolve(baseDir, config.spec), sources, auth: resolveJwksFiles(config.auth, baseDir) };
+}
+
+/** JWKS files, like the spec, are named relative to the config file. */
+function resolveJwksFiles(auth: AuthConfig, baseDir: string): AuthConfig {
+  const issuers = auth.issuers.map((issuer) => ({
+    ...issuer,
+    keys: issuer.keys.map((key) =>
+      key.jwks?.file === undefined ? key : { ...key, jwks: { ...key.jwks, file: path.resolve(baseDir, key.jwks.file) } },
+    ),
+  }));
+  return { ...auth, issuers };
 }

@@ -1,4 +1,5 @@
 // JSON Schema of gatehouse.yaml, with the defaults; validated (and defaults applied) by ajv in load.ts.
+import { authJsonSchema } from './schema-auth.js';
 
 const source = {
   type: 'object',
@@ -41,6 +42,7 @@ export const configJsonSchema = {
       },
     },
     spec: { type: 'string', minLength: 1 },
+    auth: authJsonSchema,
     sources: {
       type: 'object',
       minProperties: 1,

@@ -34,10 +34,62 @@ export interface LimitsConfig {
   readonly maxBulkRows: number;
 }
 
+/** A signature algorithm a key is pinned to (never `none`). */
+export type JwsAlgorithm =
+  | 'HS256' | 'HS384' | 'HS512'
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384' | 'ES512'
+  | 'EdDSA' | 'Ed25519';
+
+export interface JwksConfig {
+  /** https (or http on a loopback host) URL of a JWKS; exactly one of url / file. */
+  readonly url?: string;
+  /** A JWKS file (relative paths are resolved against the config file). */
+  readonly file?: string;
+  readonly cacheTtlSeconds: number;
+  /** Cap on fetches (or file re-reads) that tokens with unknown `kid`s can cause. */
+  readonly maxFetchesPerMinute: number;
+  readonly timeoutMs: number;
+}
+
+/** One verification key: exactly one of secret / publicKey / jwks, and the algorithms it accepts. */
+export interface AuthKeyConfig {
+  readonly kid?: string;
+  readonly algorithms: readonly JwsAlgorithm[];
+  readonly secret?: string;
+  /** PEM (SPKI) public key: RSA, EC or Ed25519. */
+  readonly publicKey?: string;
+  readonly jwks?: JwksConfig;
+}
+
+export interface AuthIssuerConfig {
+  /** Exact `iss` value. */
+  readonly issuer: string;
+  /** The token's `aud` must contain (one of) these. */
+  readonly audience: string | readonly string[];
+  readonly keys: readonly AuthKeyConfig[];
+  readonly requiredTyp?: string;
+  readonly rolesClaim?: string;
+}
+
+export interface AuthConfig {
+  /** false: a request without a bearer token gets 401. */
+  readonly anonymous: boolean;
+  readonly issuers: readonly AuthIssuerConfig[];
+  readonly clockToleranceSeconds: number;
+  readonly requiredTyp?: string;
+  /** Dotted claim path holding the roles. */
+  readonly rolesClaim: string;
+  readonly maxTokenBytes: number;
+  readonly cache: { readonly maxEntries: number; readonly maxTtlSeconds: number };
+}
+
 export interface GatehouseConfig {
   readonly server: ServerConfig;
   /** OpenAPI document path (relative paths are resolved against the config file). */
   readonly spec: string;
+  readonly auth: AuthConfig;
   readonly sources: Readonly<Record<string, SourceConfig>>;
   readonly limits: LimitsConfig;
   readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly requests: boolean };
