@@ -6,7 +6,7 @@ import type { DbRow, TableTarget } from '../../query/types.js';
 
 export interface DbColumn {
   readonly name: string;
-  /** Normalised type name (`int4`, `varchar`, `numeric`, `timestamptz`, `nvarchar`, …). */
+  /** Normalised type name (`int4`, `varchar`, `numeric`, `timestamptz`, `nvarchar`, …); a domain reports its base type. */
   readonly dataType: string;
   readonly nullable: boolean;
   readonly defaultValue: string | undefined;
@@ -44,6 +44,8 @@ export interface DbRelation {
 export interface DbCatalog {
   readonly schemas: readonly string[];
   readonly relations: readonly DbRelation[];
+  /** Every non-system schema in the database, not only those introspected (for "did you mean" on a wrong name). */
+  readonly availableSchemas?: readonly string[];
 }
 
 export interface IntrospectOptions {

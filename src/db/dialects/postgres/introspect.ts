@@ -49,7 +49,7 @@ export async function introspectPostgres(db: Knex, options: IntrospectOptions = 
     )
   ).rows.map((r) => r.nspname);
   const schemas = schemaFilter ? allSchemas.filter((s) => schemaFilter.includes(s)) : allSchemas;
-  if (schemas.length === 0) return { schemas: [], relations: [] };
+  if (schemas.length === 0) return { schemas: [], relations: [], availableSchemas: allSchemas };
 
   const relations = (
     await db.raw<{ rows: RelationRow[] }>(
@@ -63,7 +63,7 @@ export async function introspectPostgres(db: Knex, options: IntrospectOptions = 
       [schemas],
     )
   ).rows;
-  if (relations.length === 0) return { schemas, relations: [] };
+  if (relations.length === 0) return { schemas, relations: [], availableSchemas: allSchemas };
   const oids = relations.map((r) => r.oid);
 
   const columns = (
@@ -72,15 +72,17 @@ export async function introspectPostgres(db: Knex, options: IntrospectOptions = 
               coalesce(et.typname, t.typname) as type_name,
               et.typname as elem_type_name,
               (t.typcategory = 'A') as is_array,
-              a.attnotnull as not_null,
+              (a.attnotnull or t0.typnotnull) as not_null,
               pg_get_expr(d.adbin, d.adrelid) as default_value,
               a.attidentity as identity, a.attgenerated as generated,
-              a.atttypmod as typmod,
+              case when t0.typtype = 'd' then t0.typtypmod else a.atttypmod end as typmod,
               (select array_agg(e.enumlabel::text order by e.enumsortorder) from pg_enum e
                 where e.enumtypid = coalesce(et.oid, t.oid))::text[] as enum_values,
               col_description(a.attrelid, a.attnum) as comment
          from pg_attribute a
-         join pg_type t on t.oid = a.atttypid
+         join pg_type t0 on t0.oid = a.atttypid
+         -- A domain column is described by its base type (one level: domains over domains are rare in practice).
+         join pg_type t on t.oid = case when t0.typtype = 'd' then t0.typbasetype else t0.oid end
          left join pg_type et on t.typcategory = 'A' and et.oid = t.typelem
          left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
         where a.attrelid = any(?) and a.attnum > 0 and not a.attisdropped
@@ -135,7 +137,7 @@ export async function introspectPostgres(db: Knex, options: IntrospectOptions = 
       estimatedRows: r.estimated_rows === null ? undefined : Number(r.estimated_rows),
     };
   });
-  return { schemas, relations: out };
+  return { schemas, relations: out, availableSchemas: allSchemas };
 }
 
 function toColumn(c: ColumnRow): DbColumn {
