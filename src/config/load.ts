@@ -7,6 +7,7 @@ import bytes from 'bytes';
 import YAML from 'yaml';
 import { ConfigError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { networkConfigProblems } from '../net/network-policy.js';
 import { configJsonSchema } from './schema.js';
 import type { AuthConfig, GatehouseConfig, SourceConfig } from './types.js';
 
@@ -55,6 +56,9 @@ export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
   const validate = ajv.compile(configJsonSchema);
   if (!validate(resolved)) throw new ConfigError(describeSchemaErrors(validate.errors ?? []));
+  // CIDRs and zone references need more than JSON Schema can say; reported with their key paths.
+  const networkProblems = networkConfigProblems((resolved as unknown as GatehouseConfig).network);
+  if (networkProblems.length > 0) throw new ConfigError(networkProblems);
 
   return finalise(resolved as unknown as GatehouseConfig, baseDir);
 }

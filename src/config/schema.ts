@@ -1,5 +1,6 @@
 // JSON Schema of gatehouse.yaml, with the defaults; validated (and defaults applied) by ajv in load.ts.
 import { authJsonSchema } from './schema-auth.js';
+import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
 
 const source = {
   type: 'object',
@@ -43,6 +44,9 @@ export const configJsonSchema = {
     },
     spec: { type: 'string', minLength: 1 },
     auth: authJsonSchema,
+    network: networkJsonSchema,
+    rateLimit: rateLimitJsonSchema,
+    redis: redisJsonSchema,
     sources: {
       type: 'object',
       minProperties: 1,
