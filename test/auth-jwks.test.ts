@@ -131,6 +131,19 @@ describe('JWKS from a URL', () => {
     assert.equal(attackerServer.count(), 0);
   });
 
+  it('when the JWKS endpoint goes down after the cache TTL, then tokens with known kids are still accepted with the last good keys', async () => {
+    const key = rsaKey('k1');
+    let down = false;
+    const server = await countingServer((_req, res) => (down ? sendJson(res, 503, {}) : sendJson(res, 200, { keys: [key.jwk] })));
+    servers.push(server);
+    const { app } = authApp(jwksIssuer({ url: `${server.url}/jwks.json`, cacheTtlSeconds: 10, maxFetchesPerMinute: 6 }));
+    assert.equal((await status(app, await signedBy(key))).status, 200);
+    down = true;
+    await sleep(10_200); // the smallest TTL the configuration allows
+    for (let i = 0; i < 5; i += 1) assert.equal((await status(app, await signedBy(key))).status, 200);
+    assert.ok(server.count() >= 2 && server.count() <= 6, `fetched ${server.count()} times`);
+  });
+
   it('when the JWKS URL is plain http to a non-loopback host, then the verifier refuses to start', () => {
     const config = authConfig(jwksIssuer({ url: 'http://idp.example.com/jwks.json' }));
     assert.throws(() => createTokenVerifier(config), (err: unknown) => {

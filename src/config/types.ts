@@ -178,6 +178,48 @@ export interface AuthConfig {
   readonly cache: { readonly maxEntries: number; readonly maxTtlSeconds: number };
 }
 
+/** Source-address rules. Lists hold CIDRs (`10.0.0.0/8`), bare addresses, or zone names. */
+export interface NetworkConfig {
+  /** Reverse proxies whose X-Forwarded-For is believed; never everything (`0.0.0.0/0`, `::/0` are refused). */
+  readonly trustedProxies: readonly string[];
+  /** Global source allowlist (default: loopback only). */
+  readonly allow: readonly string[];
+  /** Named networks (`cloud-vpn`, `onprem`), usable in every list and recorded with each request. */
+  readonly zones: Readonly<Record<string, readonly string[]>>;
+  /** Per client id: a token with this client id is accepted only from these addresses. */
+  readonly clients: Readonly<Record<string, readonly string[]>>;
+  /** Per scope: a token holding this scope is accepted only from these addresses. */
+  readonly scopes: Readonly<Record<string, readonly string[]>>;
+}
+
+export type OperationClass = 'read' | 'write' | 'audit';
+
+export interface RateLimitWindow {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  /** Per client address (IPv6 by `ipv6Subnet`), before authentication. */
+  readonly coarse: RateLimitWindow;
+  /** Per principal and operation class, after authorization. */
+  readonly principal: Readonly<Record<OperationClass, RateLimitWindow>>;
+  /** Which claim identifies a principal for its budget (`clientId` falls back to the subject). */
+  readonly principalKey: 'subject' | 'clientId';
+  readonly ipv6Subnet: number;
+  /** Store unreachable: true lets requests through unlimited, false answers 503 rate_limiter_unavailable. */
+  readonly failOpen: boolean;
+}
+
+export interface RedisConfig {
+  /** When set, rate-limit counters live in this Redis, shared by every replica. */
+  readonly url: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly keyPrefix: string;
+}
+
 export interface GatehouseConfig {
   readonly server: ServerConfig;
   /** OpenAPI document path (relative paths are resolved against the config file). */
@@ -185,6 +227,9 @@ export interface GatehouseConfig {
   readonly auth: AuthConfig;
   readonly sources: Readonly<Record<string, SourceConfig>>;
   readonly limits: LimitsConfig;
+  readonly network: NetworkConfig;
+  readonly rateLimit: RateLimitConfig;
+  readonly redis: RedisConfig;
   readonly network: NetworkConfig;
   readonly rateLimit: RateLimitConfig;
   readonly redis: RedisConfig;
