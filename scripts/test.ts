@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackage } from '../test/support/debian.js';
 import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
+import { ensureRedisServer } from '../test/support/redis.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const inCI = process.env.CI === 'true';
@@ -37,6 +38,15 @@ function ensurePostgres(): string | undefined {
   return undefined;
 }
 
+/** Redis suites start their own servers; this only makes sure redis-server is there (fatal in CI when it cannot be). */
+function ensureRedis(): void {
+  const installed = ensureRedisServer();
+  if (installed.ok) return;
+  if (inCI) fail(`redis-server is required under CI=true: ${installed.reason}`);
+  process.env.GATEHOUSE_TEST_REDIS_SKIP = installed.reason;
+  console.log(`test: redis-server unavailable, Redis tests will skip: ${installed.reason.split('\n')[0]}`);
+}
+
 function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 15);
 }
@@ -60,6 +70,7 @@ async function main(): Promise<void> {
   }
 
   const binDir = ensurePostgres();
+  ensureRedis();
   if (binDir) {
     try {
       server = await startPostgres();

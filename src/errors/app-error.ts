@@ -123,6 +123,13 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** 503: the shared rate-limit store is unreachable and `rateLimit.failOpen` is false. */
+export class RateLimiterUnavailableError extends AppError {
+  constructor(message = 'the rate limiter is unavailable; try again later', options?: Opts) {
+    super('rate_limiter_unavailable', 503, message, { ...options, headers: { 'Retry-After': '5', ...options?.headers } });
+  }
+}
+
 export class InternalError extends AppError {
   constructor(message: string, options?: Opts) {
     super('internal_error', 500, message, { expose: false, ...options });
