@@ -1,5 +1,7 @@
 // JSON Schema of gatehouse.yaml, with the defaults; validated (and defaults applied) by ajv in load.ts.
+import { auditJsonSchema, storeJsonSchema } from './schema-audit.js';
 import { authJsonSchema } from './schema-auth.js';
+import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
 
 const source = {
@@ -43,6 +45,9 @@ export const configJsonSchema = {
       },
     },
     spec: { type: 'string', minLength: 1 },
+    policies: policiesJsonSchema,
+    store: storeJsonSchema,
+    audit: auditJsonSchema,
     auth: authJsonSchema,
     network: networkJsonSchema,
     rateLimit: rateLimitJsonSchema,

@@ -34,6 +34,87 @@ export interface LimitsConfig {
   readonly maxBulkRows: number;
 }
 
+export type FilterOpName = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'is' | 'like' | 'ilike';
+export type MaskMode = 'full' | 'partial' | 'hash';
+export type PolicyOperation =
+  | 'read'
+  | 'write'
+  | 'list'
+  | 'get'
+  | 'create'
+  | 'update'
+  | 'replace'
+  | 'delete'
+  | 'updateMany'
+  | 'deleteMany';
+
+export interface PolicyRuleConfig {
+  readonly name: string;
+  readonly description?: string;
+  /** The rule applies to a principal holding any of these scopes, roles or client ids (at least one list given). */
+  readonly scopes?: readonly string[];
+  readonly roles?: readonly string[];
+  readonly clients?: readonly string[];
+  /** Resource name (the collection path without its slash), or `*`. */
+  readonly resource: string;
+  /** Operation kinds; `read` = list + get, `write` = every change. Default: read. */
+  readonly operations?: readonly PolicyOperation[];
+  readonly columns?: { readonly read?: readonly string[]; readonly write?: readonly string[] };
+  /** Row rule: `{ column: { op: value } }`, AND-ed; values may be `{claims.name}`. */
+  readonly rows?: Readonly<Record<string, Readonly<Partial<Record<FilterOpName, unknown>>>>>;
+  /** Values forced on insert; may be `{claims.name}`. */
+  readonly force?: Readonly<Record<string, unknown>>;
+  readonly mask?: Readonly<Record<string, MaskMode>>;
+  readonly maxAffected?: number;
+}
+
+export interface PoliciesConfig {
+  readonly maskKey?: string;
+  readonly rules: readonly PolicyRuleConfig[];
+}
+
+/** Source-address rules. Lists hold CIDRs (`10.0.0.0/8`), bare addresses, or zone names. */
+export interface NetworkConfig {
+  /** Reverse proxies whose X-Forwarded-For is believed; never everything (`0.0.0.0/0`, `::/0` are refused). */
+  readonly trustedProxies: readonly string[];
+  /** Global source allowlist (default: loopback only). */
+  readonly allow: readonly string[];
+  /** Named networks (`cloud-vpn`, `onprem`), usable in every list and recorded with each request. */
+  readonly zones: Readonly<Record<string, readonly string[]>>;
+  /** Per client id: a token with this client id is accepted only from these addresses. */
+  readonly clients: Readonly<Record<string, readonly string[]>>;
+  /** Per scope: a token holding this scope is accepted only from these addresses. */
+  readonly scopes: Readonly<Record<string, readonly string[]>>;
+}
+
+export type OperationClass = 'read' | 'write' | 'audit';
+
+export interface RateLimitWindow {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  /** Per client address (IPv6 by `ipv6Subnet`), before authentication. */
+  readonly coarse: RateLimitWindow;
+  /** Per principal and operation class, after authorization. */
+  readonly principal: Readonly<Record<OperationClass, RateLimitWindow>>;
+  /** Which claim identifies a principal for its budget (`clientId` falls back to the subject). */
+  readonly principalKey: 'subject' | 'clientId';
+  readonly ipv6Subnet: number;
+  /** Store unreachable: true lets requests through unlimited, false answers 503 rate_limiter_unavailable. */
+  readonly failOpen: boolean;
+}
+
+export interface RedisConfig {
+  /** When set, rate-limit counters live in this Redis, shared by every replica. */
+  readonly url: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly keyPrefix: string;
+}
+
 /** A signature algorithm a key is pinned to (never `none`). */
 export type JwsAlgorithm =
   | 'HS256' | 'HS384' | 'HS512'
@@ -85,52 +166,11 @@ export interface AuthConfig {
   readonly cache: { readonly maxEntries: number; readonly maxTtlSeconds: number };
 }
 
-/** Source-address rules. Lists hold CIDRs (`10.0.0.0/8`), bare addresses, or zone names. */
-export interface NetworkConfig {
-  /** Reverse proxies whose X-Forwarded-For is believed; never everything (`0.0.0.0/0`, `::/0` are refused). */
-  readonly trustedProxies: readonly string[];
-  /** Global source allowlist (default: loopback only). */
-  readonly allow: readonly string[];
-  /** Named networks (`cloud-vpn`, `onprem`), usable in every list and recorded with each request. */
-  readonly zones: Readonly<Record<string, readonly string[]>>;
-  /** Per client id: a token with this client id is accepted only from these addresses. */
-  readonly clients: Readonly<Record<string, readonly string[]>>;
-  /** Per scope: a token holding this scope is accepted only from these addresses. */
-  readonly scopes: Readonly<Record<string, readonly string[]>>;
-}
-
-export type OperationClass = 'read' | 'write' | 'audit';
-
-export interface RateLimitWindow {
-  readonly limit: number;
-  readonly windowMs: number;
-}
-
-export interface RateLimitConfig {
-  readonly enabled: boolean;
-  /** Per client address (IPv6 by `ipv6Subnet`), before authentication. */
-  readonly coarse: RateLimitWindow;
-  /** Per principal and operation class, after authorization. */
-  readonly principal: Readonly<Record<OperationClass, RateLimitWindow>>;
-  /** Which claim identifies a principal for its budget (`clientId` falls back to the subject). */
-  readonly principalKey: 'subject' | 'clientId';
-  readonly ipv6Subnet: number;
-  /** Store unreachable: true lets requests through unlimited, false answers 503 rate_limiter_unavailable. */
-  readonly failOpen: boolean;
-}
-
-export interface RedisConfig {
-  /** When set, rate-limit counters live in this Redis, shared by every replica. */
-  readonly url: string | undefined;
-  readonly connectTimeoutMs: number;
-  readonly commandTimeoutMs: number;
-  readonly keyPrefix: string;
-}
-
 export interface GatehouseConfig {
   readonly server: ServerConfig;
   /** OpenAPI document path (relative paths are resolved against the config file). */
   readonly spec: string;
+  readonly policies: PoliciesConfig;
   readonly auth: AuthConfig;
   readonly sources: Readonly<Record<string, SourceConfig>>;
   readonly limits: LimitsConfig;
@@ -138,4 +178,35 @@ export interface GatehouseConfig {
   readonly rateLimit: RateLimitConfig;
   readonly redis: RedisConfig;
   readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly requests: boolean };
+  /** The gateway's own database (audit events, checkpoints); absent: none. */
+  readonly store?: StoreConfig;
+  /** The audit log; absent: off. Needs `store`. */
+  readonly audit?: AuditConfig;
+}
+
+export interface StoreConfig {
+  readonly client: 'pg' | 'pglite';
+  /** pg: a connection URL; pglite: a data directory, or `memory://`. */
+  readonly connection: string;
+  readonly pool: { readonly min: number; readonly max: number; readonly acquireTimeoutMs: number };
+  readonly statementTimeoutMs: number;
+  /** Run pending migrations at start-up. */
+  readonly migrate: boolean;
+}
+
+export interface AuditConfig {
+  /** strict: responses wait for their event to be durable; buffered: events may be lost in a crash. */
+  readonly mode: 'strict' | 'buffered';
+  /** This instance's hash chain; default: the host name. */
+  readonly instanceId?: string;
+  readonly queueSize: number;
+  readonly groupCommit: { readonly maxBatch: number; readonly maxWaitMs: number };
+  readonly checkpoint: { readonly everyEvents: number; readonly everyMs: number };
+  /** Ed25519 private key, PKCS#8 PEM (resolved from a secret reference). Absent: a key made for this process only. */
+  readonly signingKey?: string;
+  /** Further trusted Ed25519 public keys (SPKI PEM). */
+  readonly trustedKeys: readonly string[];
+  readonly retention: { readonly days?: number; readonly intervalMs: number };
+  readonly sink: { readonly stdout: boolean; readonly file?: string };
+  readonly includeHealth: boolean;
 }

@@ -1,10 +1,15 @@
 // The outcome of authorization for one request: what the caller may see, write and touch. Pure data.
+import type { MaskMode } from '../config/types.js';
 import type { Resource } from '../openapi/resource.js';
 import type { Filter } from '../query/types.js';
 
 export interface Decision {
   /** API property names the caller may read (and select, filter and order by). */
   readonly visible: ReadonlySet<string>;
+  /** Visible names the caller may also filter and order by (masked columns are not: filters would unmask them). */
+  readonly filterable: ReadonlySet<string>;
+  /** Masking of visible columns in responses. */
+  readonly masks: ReadonlyMap<string, MaskMode>;
   /** API property names the caller may set in a write. */
   readonly writable: ReadonlySet<string>;
   /** Row restrictions (API names, values already bound), applied to SELECT, UPDATE and DELETE alike. */
@@ -21,5 +26,14 @@ export interface Decision {
 export function allowEverything(resource: Resource): Decision {
   const names = new Set(resource.columns.keys());
   const writable = new Set([...resource.columns.values()].filter((c) => !c.readOnly).map((c) => c.name));
-  return { visible: names, writable, rowFilters: [], forced: {}, maxAffected: undefined, rule: undefined };
+  return {
+    visible: names,
+    filterable: names,
+    masks: new Map(),
+    writable,
+    rowFilters: [],
+    forced: {},
+    maxAffected: undefined,
+    rule: undefined,
+  };
 }

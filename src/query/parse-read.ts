@@ -1,5 +1,5 @@
 // The PostgREST query grammar: filters, select, order, limit / offset / cursor → a ReadRequest in API names.
-import { ValidationError } from '../errors/app-error.js';
+import { ForbiddenError, ValidationError } from '../errors/app-error.js';
 import type { Resource, ResourceColumn } from '../openapi/resource.js';
 import type { ResourceValidators } from '../openapi/validators.js';
 import { didYouMean } from '../util/did-you-mean.js';
@@ -19,6 +19,8 @@ export interface ReadLimits {
 export interface ColumnScope {
   readonly resource: Resource;
   readonly visible: ReadonlySet<string>;
+  /** Visible columns that may also be filtered and ordered by (masked ones may not); default: all visible. */
+  readonly filterable?: ReadonlySet<string>;
   readonly validators: ResourceValidators;
 }
 
@@ -74,6 +76,9 @@ function parseCount(raw: string | undefined, name: string, min: number): number 
 
 export function resolveColumn(name: string, scope: ColumnScope, usage: string): ResourceColumn {
   const column = scope.visible.has(name) ? scope.resource.columns.get(name) : undefined;
+  if (column && usage !== 'select' && scope.filterable && !scope.filterable.has(name)) {
+    throw new ForbiddenError('column_not_filterable', `"${name}" is masked for you, so it cannot be used in ${usage}`);
+  }
   if (!column) {
     throw new ValidationError('unknown_column', `unknown column "${name}" in ${usage}`, {
       hint: `${didYouMean(name, scope.visible).replace(/^ \(|\)$/g, '') || `known columns: ${[...scope.visible].join(', ')}`}`,
@@ -123,7 +128,10 @@ function parseFilter(column: ResourceColumn, raw: string, scope: ColumnScope): F
   return { column: column.name, op: op as CompareOp, value: coerce(column, operand, scope), negate };
 }
 
-/** `a,"b,c",d` → [a, b,c, d]; double quotes protect commas, backslash escapes a quote. */
+/**
+ * `a, "b,c" ,d` → [a, b,c, d]: double quotes protect commas and spaces, a backslash escapes a quote inside them;
+ * spaces around a value (quoted or not) are not part of it.
+ */
 function splitList(body: string): string[] {
   const out: string[] = [];
   let current = '';
@@ -135,13 +143,16 @@ function splitList(body: string): string[] {
       if (ch === '\\' && i + 1 < body.length) current += body[++i];
       else if (ch === '"') quoted = false;
       else current += ch;
-    } else if (ch === '"') {
+    } else if (ch === '"' && !wasQuoted && current.trim() === '') {
+      current = '';
       quoted = true;
       wasQuoted = true;
     } else if (ch === ',') {
       out.push(wasQuoted ? current : current.trim());
       current = '';
       wasQuoted = false;
+    } else if (wasQuoted) {
+      if (ch.trim() !== '') throw new ValidationError('invalid_filter', 'a quoted value in an "in" list must end at a comma');
     } else {
       current += ch;
     }

@@ -4,7 +4,7 @@ import type { Resource } from '../openapi/resource.js';
 import type { Decision } from '../policy/decision.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { decodeCursor } from './cursor.js';
-import type { DbRow, Filter, FilterValue, OrderTerm, QueryPlan, ReadRequest, TableTarget } from './types.js';
+import type { DbRow, Filter, FilterValue, OrderTerm, QueryPlan, ReadRequest, RowCheck, TableTarget } from './types.js';
 
 export type SelectPlan = Extract<QueryPlan, { kind: 'select' }>;
 export type InsertPlan = Extract<QueryPlan, { kind: 'insert' }>;
@@ -100,13 +100,14 @@ export function planCreate(
     kind: 'insert',
     table: tableOf(resource),
     rows,
-    returning: options.returning.map((c) => dbName(resource, c)),
+    returning: withKey(resource, decision, options.returning).map((c) => dbName(resource, c)),
     conflict: upsert
       ? {
           columns: resource.key.map((k) => dbName(resource, k)),
           action: options.resolution === 'merge-duplicates' ? 'merge' : 'ignore',
         }
       : undefined,
+    check: rowCheck(resource, decision),
   };
 }
 
@@ -124,8 +125,9 @@ export function planUpdate(
     table: tableOf(resource),
     set: toDbRow(resource, body),
     filters: toDbFilters(resource, [...decision.rowFilters, ...filters]),
-    returning: returning.map((c) => dbName(resource, c)),
+    returning: withKey(resource, decision, returning).map((c) => dbName(resource, c)),
     maxAffected,
+    check: rowCheck(resource, decision),
   };
 }
 
@@ -161,7 +163,8 @@ export function planReplace(
     table: tableOf(resource),
     set: toDbRow(resource, { ...set, ...decision.forced }),
     key: toDbRow(resource, Object.fromEntries(resource.key.map((k, i) => [k, key[i]]))),
-    returning: returning.map((c) => dbName(resource, c)),
+    returning: withKey(resource, decision, returning).map((c) => dbName(resource, c)),
+    check: rowCheck(resource, decision),
   };
 }
 
@@ -242,6 +245,16 @@ function toDbRow(resource: Resource, body: Record<string, unknown>): DbRow {
     row[column.column] = isJson && value !== null ? JSON.stringify(value) : value;
   }
   return row;
+}
+
+/** Written rows are re-read by key for the row-rule check, so the key is always returned when there is a rule. */
+function withKey(resource: Resource, decision: Decision, returning: readonly string[]): string[] {
+  return decision.rowFilters.length === 0 ? [...returning] : [...new Set([...returning, ...resource.key])];
+}
+
+function rowCheck(resource: Resource, decision: Decision): RowCheck | undefined {
+  if (decision.rowFilters.length === 0) return undefined;
+  return { filters: toDbFilters(resource, decision.rowFilters), key: resource.key.map((k) => dbName(resource, k)) };
 }
 
 function toDbTerm(resource: Resource, term: OrderTerm): OrderTerm {

@@ -53,6 +53,12 @@ export interface Keyset {
   readonly values: readonly unknown[];
 }
 
+/** A row rule to verify on written rows, found again by their key columns (which `returning` must include). */
+export interface RowCheck {
+  readonly filters: readonly Filter[];
+  readonly key: readonly string[];
+}
+
 export type QueryPlan =
   | {
       readonly kind: 'select';
@@ -73,6 +79,8 @@ export type QueryPlan =
       readonly returning: readonly string[];
       /** Upsert on these columns when set. */
       readonly conflict: { readonly columns: readonly string[]; readonly action: 'merge' | 'ignore' } | undefined;
+      /** Row rule every written row must satisfy; checked in the same transaction, which rolls back if not. */
+      readonly check: RowCheck | undefined;
     }
   | {
       readonly kind: 'update';
@@ -81,6 +89,8 @@ export type QueryPlan =
       readonly filters: readonly Filter[];
       readonly returning: readonly string[];
       readonly maxAffected: number | undefined;
+      /** Row rule every updated row must still satisfy afterwards. */
+      readonly check: RowCheck | undefined;
     }
   | {
       readonly kind: 'replace';
@@ -89,6 +99,8 @@ export type QueryPlan =
       readonly set: DbRow;
       readonly key: DbRow;
       readonly returning: readonly string[];
+      /** Row rule: the existing row must match it to be replaced, and the written row must satisfy it. */
+      readonly check: RowCheck | undefined;
     }
   | {
       readonly kind: 'delete';

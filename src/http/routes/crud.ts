@@ -20,6 +20,7 @@ import {
   type ListPlan,
 } from '../../query/plan.js';
 import type { FilterValue, Preferences, QueryPlan } from '../../query/types.js';
+import { maskRows } from '../../policy/mask.js';
 import { contextOf } from '../context.js';
 import { appliedPreferences, parsePrefer } from '../prefer.js';
 import { sendRows } from '../respond-rows.js';
@@ -28,6 +29,8 @@ export interface CrudDeps {
   readonly sources: DataSources;
   readonly validators: ValidatorFactory;
   readonly limits: LimitsConfig;
+  /** Key for `hash` masking. */
+  readonly maskKey?: string | undefined;
 }
 
 interface Call {
@@ -56,7 +59,12 @@ export function crudHandler(deps: CrudDeps): RequestHandler {
       op,
       resource,
       decision,
-      scope: { resource, visible: decision.visible, validators: deps.validators.forResource(resource) },
+      scope: {
+        resource,
+        visible: decision.visible,
+        filterable: decision.filterable,
+        validators: deps.validators.forResource(resource),
+      },
       query: new URLSearchParams(req.originalUrl.split('?')[1] ?? ''),
       prefs: parsePrefer(req.headers.prefer),
       params: ctx.params ?? [],
@@ -93,7 +101,7 @@ async function list(call: Call): Promise<number> {
   if (result.rows.length > listPlan.pageSize) headers.Link = `<${nextPageUrl(call, listPlan, page.at(-1)!)}>; rel="next"`;
   const applied = appliedPreferences({ count: prefs.count });
   if (applied) headers['Preference-Applied'] = applied;
-  sendRows(call.req, call.res, 200, headers, toApiRows(resource, page, listPlan.selected), listPlan.selected);
+  sendRows(call.req, call.res, 200, headers, shape(call, page, listPlan.selected), listPlan.selected);
   return page.length;
 }
 
@@ -112,7 +120,7 @@ async function read(call: Call): Promise<number> {
   const { rows } = await run(call, plan);
   if (rows.length === 0) throw notFound(call.resource);
   if (rows.length > 1) throw new InternalError(`key of ${call.resource.name} matched more than one row`);
-  sendJson(call.res, 200, {}, toApiRows(call.resource, rows, select)[0]);
+  sendJson(call.res, 200, {}, shape(call, rows, select)[0]);
   return 1;
 }
 
@@ -148,7 +156,7 @@ async function create(call: Call): Promise<number> {
   if (!representation) {
     sendEmpty(call.res, 201, headers);
   } else {
-    const shaped = toApiRows(resource, rows, select);
+    const shaped = shape(call, rows, select);
     sendJson(call.res, 201, headers, bulk ? shaped : shaped[0] ?? null);
   }
   return rows.length;
@@ -269,11 +277,11 @@ function keyFilters(call: Call) {
 
 function respondWrite(call: Call, status: number, rows: Record<string, unknown>[], select: string[], created: boolean): void {
   const headers: Record<string, string> = {};
-  const apiRows = toApiRows(call.resource, rows, call.prefs.return === 'representation' ? select : call.resource.key);
-  if (created && apiRows[0]) headers.Location = itemLocation(call, apiRows[0]);
+  const keys = toApiRows(call.resource, rows, call.resource.key);
+  if (created && keys[0]) headers.Location = itemLocation(call, keys[0]);
   if (call.prefs.return === 'representation') {
     headers['Preference-Applied'] = 'return=representation';
-    sendJson(call.res, status, headers, apiRows[0] ?? null);
+    sendJson(call.res, status, headers, shape(call, rows, select)[0] ?? null);
   } else {
     sendEmpty(call.res, created ? 201 : 204, headers);
   }
@@ -285,7 +293,7 @@ function respondMany(call: Call, rows: Record<string, unknown>[], select: string
   };
   if (call.prefs.return === 'representation') {
     headers['Preference-Applied'] = 'return=representation';
-    sendJson(call.res, 200, headers, toApiRows(call.resource, rows, select));
+    sendJson(call.res, 200, headers, shape(call, rows, select));
   } else {
     sendEmpty(call.res, 204, headers);
   }
@@ -295,6 +303,11 @@ function itemLocation(call: Call, row: Record<string, unknown>): string {
   const template = call.resource.itemPath!;
   let i = 0;
   return template.replace(/\{[^}]+\}/g, () => encodeURIComponent(String(row[call.resource.key[i++]!])));
+}
+
+/** Database rows → the caller's view: API names, only the given properties, masked as the policy says. */
+function shape(call: Call, rows: readonly Record<string, unknown>[], names: readonly string[]): Record<string, unknown>[] {
+  return maskRows(toApiRows(call.resource, rows, names), call.decision.masks, call.deps.maskKey);
 }
 
 function sendJson(res: Response, status: number, headers: Record<string, string>, body: unknown): void {

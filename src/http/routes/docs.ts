@@ -27,10 +27,26 @@ const GATEWAY_PATHS = {
   },
 };
 
-/** The served document: the contract as written, with the gateway's own endpoints added. */
+/**
+ * The served document: the contract with the gateway's own endpoints added, and without the bindings
+ * (`x-gatehouse`, `x-gatehouse-column`): table and column names of the database are not the callers' business.
+ */
 export function publishedDocument(document: Record<string, unknown>): Record<string, unknown> {
-  const paths = { ...(document.paths as Record<string, unknown> | undefined), ...GATEWAY_PATHS };
-  return { ...document, paths };
+  const stripped = stripBindings(document) as Record<string, unknown>;
+  const paths = { ...(stripped.paths as Record<string, unknown> | undefined), ...GATEWAY_PATHS };
+  return { ...stripped, paths };
+}
+
+const PRIVATE_EXTENSIONS = new Set(['x-gatehouse', 'x-gatehouse-column']);
+
+function stripBindings(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(stripBindings);
+  if (typeof node !== 'object' || node === null) return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k]) => !PRIVATE_EXTENSIONS.has(k))
+      .map(([k, v]) => [k, stripBindings(v)]),
+  );
 }
 
 const INDEX_HTML = `<!doctype html>
