@@ -15,6 +15,9 @@ import { healthRoutes, type Readiness } from './http/routes/health.js';
 import type { OperationIndex } from './openapi/operation-index.js';
 import type { ValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
+import type { Auditor } from './audit/auditor.js';
+import { auditRequests } from './http/middleware/audit.js';
+import { auditRoutes } from './http/routes/audit.js';
 
 export interface AppDeps {
   readonly config: GatehouseConfig;
@@ -24,6 +27,8 @@ export interface AppDeps {
   readonly operations: OperationIndex;
   readonly validators: ValidatorFactory;
   readonly readiness?: Readiness;
+  /** The audit log; absent: requests are not audited. */
+  readonly auditor?: Auditor;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -36,6 +41,8 @@ export function buildApp(deps: AppDeps): Express {
   // 1. context: request id, timing, AsyncLocalStorage scope.
   app.use(requestContext());
   app.use(requestLog(logger, config.log.requests));
+  // 12. audit: installed here so that every request, however it ends, yields its event.
+  if (deps.auditor) app.use(auditRequests(deps.auditor));
   app.use(requestTimeout(config.server.requestTimeoutMs));
   // 2. client address and source allowlist — with the security issue.
   // 3. coarse rate limit by address — with the security issue.
@@ -43,6 +50,8 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(healthRoutes(deps.sources, deps.readiness ?? { checks: [] }));
   app.use(docsRoutes(deps.document));
+  // The auditor API (scope audit:read); its own requests are audited like any other.
+  if (deps.auditor) app.use(auditRoutes(deps.auditor));
 
   const data = Router();
   // 5. route: method + path → the spec's Operation.

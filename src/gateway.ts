@@ -8,11 +8,18 @@ import { loadSpecFile, type LoadedSpec } from './openapi/load-spec.js';
 import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
+import { startAuditor, type Auditor } from './audit/auditor.js';
+import { ConfigError } from './errors/app-error.js';
+import { requestStorage } from './http/context.js';
+import type { Readiness } from './http/routes/health.js';
+import { createStore, type Store } from './store/create-store.js';
 
 export interface Gateway {
   readonly app: Express;
   readonly sources: DataSources;
   readonly spec: LoadedSpec;
+  /** The audit log, when `audit:` is configured. */
+  readonly auditor?: Auditor;
   close(): Promise<void>;
 }
 
@@ -23,7 +30,20 @@ export interface GatewayOptions {
 
 export async function createGateway(config: GatehouseConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const sources = options.sources ?? createDataSources(config.sources);
+  let store: Store | undefined;
+  let auditor: Auditor | undefined;
   try {
+    const readiness: Readiness = { checks: [] };
+    if (config.audit && !config.store) throw new ConfigError(['audit: needs a store: section to keep the audit log in']);
+    if (config.store) {
+      store = createStore(config.store);
+      if (config.store.migrate) await store.migrate();
+    }
+    if (config.audit && store) {
+      auditor = await startAuditor({ config: config.audit, store, sources: sources.all(), storage: requestStorage, logger });
+      const running = auditor;
+      readiness.checks.push(() => running.readiness());
+    }
     const spec = await loadSpecFile(config.spec);
     await checkBindings(spec.resources, spec.operations, sources);
     const validators = createValidatorFactory();
@@ -36,9 +56,18 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       document: spec.document,
       operations: buildOperationIndex(spec.operations),
       validators,
+      readiness,
+      auditor,
     });
-    return { app, sources, spec, close: () => sources.destroy() };
+    const close = async (): Promise<void> => {
+      await auditor?.close();
+      await store?.destroy();
+      await sources.destroy();
+    };
+    return { app, sources, spec, auditor, close };
   } catch (err) {
+    await auditor?.close();
+    await store?.destroy().catch(() => undefined);
     await sources.destroy();
     throw err;
   }

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import type { ClientAddress, Principal } from '../auth/principal.js';
 import type { Operation } from '../openapi/resource.js';
 import type { Decision } from '../policy/decision.js';
+import type { RequestAudit } from '../audit/request-audit.js';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -21,6 +22,8 @@ export interface RequestContext {
   errorCode?: string;
   /** The policy rule that denied the request, when one did. */
   deniedBy?: string;
+  /** This request's audit state (statements, write-ahead intents), when the audit log is on. */
+  audit?: RequestAudit;
 }
 
 export const requestStorage = new AsyncLocalStorage<RequestContext>();

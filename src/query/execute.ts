@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { ValidationError } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
+import { requestStorage } from '../http/context.js';
 import type { Dialect } from '../db/dialects/types.js';
 import type { DbRow, Filter, Keyset, OrderTerm, QueryPlan, TableTarget } from './types.js';
 
@@ -14,6 +15,8 @@ export interface ExecuteResult {
 }
 
 export async function executePlan(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> {
+  // Write-ahead audit: a mutation's intent is durable before its statement runs (and classified values are noted for masking).
+  await requestStorage.getStore()?.audit?.beforeExecute(plan, source.name);
   try {
     return await run(source, plan);
   } catch (err) {

@@ -1,0 +1,85 @@
+// JSON Schema of the `store:` (the gateway's own database) and `audit:` sections, with their defaults.
+
+export const storeJsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['client', 'connection'],
+  properties: {
+    client: { enum: ['pg', 'pglite'] },
+    /** pg: a connection URL; pglite: a data directory, or `memory://`. */
+    connection: { type: 'string', minLength: 1 },
+    pool: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        min: { type: 'integer', minimum: 0, default: 0 },
+        max: { type: 'integer', minimum: 1, maximum: 100, default: 4 },
+        acquireTimeoutMs: { type: 'integer', minimum: 100, default: 3000 },
+      },
+    },
+    /** A statement against the store that takes longer than this fails (and the audit log reports itself unavailable). */
+    statementTimeoutMs: { type: 'integer', minimum: 100, default: 5000 },
+    /** Run pending knex migrations when the gateway starts (otherwise: `gatehouse migrate`). */
+    migrate: { type: 'boolean', default: true },
+  },
+} as const;
+
+export const auditJsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    /** strict: a response is released only after its event is durable. buffered: events are queued and may be lost in a crash. */
+    mode: { enum: ['strict', 'buffered'], default: 'strict' },
+    /** Names this instance's hash chain; keep it stable across restarts (default: the host name). */
+    instanceId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+    /** Events waiting for a commit; when full, requests are refused with 503 audit_unavailable. */
+    queueSize: { type: 'integer', minimum: 1, maximum: 1000000, default: 10000 },
+    groupCommit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxBatch: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+        /** How long a commit waits for more events to join it; 0 commits as soon as the previous commit is done. */
+        maxWaitMs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
+      },
+    },
+    checkpoint: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        everyEvents: { type: 'integer', minimum: 1, default: 1000 },
+        everyMs: { type: 'integer', minimum: 100, default: 60000 },
+      },
+    },
+    /** Ed25519 private key (PKCS#8 PEM), usually by reference: `${file:/secrets/audit.pem}` or `${AUDIT_KEY}`. */
+    signingKey: { type: 'string', minLength: 1 },
+    /** Further Ed25519 public keys (SPKI PEM) whose checkpoints verify, e.g. keys rotated out. */
+    trustedKeys: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** Events older than this many days are removed; absent: kept forever. */
+        days: { type: 'number', exclusiveMinimum: 0 },
+        intervalMs: { type: 'integer', minimum: 1000, default: 3600000 },
+      },
+    },
+    sink: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** One JSON line per event on stdout. */
+        stdout: { type: 'boolean', default: true },
+        /** One JSON line per event appended to this file. */
+        file: { type: 'string', minLength: 1 },
+      },
+    },
+    /** Record /healthz and /readyz too (off: probes would flood the log). */
+    includeHealth: { type: 'boolean', default: false },
+  },
+} as const;
