@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `gatehouse` command line: one file per command under commands/, registered here.
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerDemo } from './commands/demo.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 
@@ -13,5 +15,7 @@ const program = new Command()
 registerServe(program);
 registerDemo(program);
 registerToken(program);
+registerMigrate(program);
+registerAudit(program);
 
 await program.parseAsync(process.argv);

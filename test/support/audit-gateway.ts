@@ -31,6 +31,12 @@ export interface AuditedGatewayOptions {
   /** Raw `audit:` keys, over test defaults (sink off, strict). */
   readonly audit?: Record<string, unknown>;
   readonly storeOptions?: Record<string, unknown>;
+  /** Raw `server:` keys. */
+  readonly server?: Record<string, unknown>;
+  /** Raw `auth:` section (default: authentication off, as in the CRUD suites). */
+  readonly auth?: Record<string, unknown>;
+  /** Further raw top-level sections (policies, network, …). */
+  readonly extra?: Record<string, unknown>;
   readonly seed?: boolean;
 }
 
@@ -52,12 +58,15 @@ export function auditedConfig(options: AuditedGatewayOptions): GatehouseConfig {
       : { client: 'pglite', connection: options.store.pglite, ...options.storeOptions };
   return loadConfig({
     raw: {
-      server: { host: '127.0.0.1', port: 0 },
+      server: { host: '127.0.0.1', port: 0, ...options.server },
       spec: ERP_SPEC,
       sources: { erp: { client: 'pg', connection: options.dataUrl } },
       log: { level: 'error', requests: false },
       store,
       audit: { sink: { stdout: false }, instanceId: 'test-instance', ...options.audit },
+      // Authentication and limits are off unless a test configures them (the security suites cover them).
+      auth: (options as { auth?: Record<string, unknown> }).auth ?? { disabled: true },
+      rateLimit: { enabled: false },
     },
     env: {},
     baseDir: projectRoot,

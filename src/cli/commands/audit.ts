@@ -1,0 +1,166 @@
+// `gatehouse audit verify | export`: check the audit log's integrity, or write it out, straight from the store.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import cliProgress from 'cli-progress';
+import { Option, type Command } from 'commander';
+import { countEvents, iterateEvents, parseTime, type EventFilters } from '../../audit/event-query.js';
+import { exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
+import { createSigner, trustedKeysFor } from '../../audit/signing.js';
+import { verifyAuditLog, type VerifyReport } from '../../audit/verify.js';
+import { loadConfig } from '../../config/load.js';
+import type { GatehouseConfig } from '../../config/types.js';
+import { AppError } from '../../errors/app-error.js';
+import { createStore, type Store } from '../../store/create-store.js';
+import { run, UsageError } from '../run-command.js';
+
+interface CommonOptions {
+  config: string;
+  from?: string;
+  to?: string;
+  quiet?: boolean;
+}
+
+export function registerAudit(program: Command): void {
+  const audit = program.command('audit').description('verify or export the audit log');
+  const configOption = (): Option =>
+    new Option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)').default(process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml');
+
+  audit
+    .command('verify')
+    .description('recompute every hash chain, check contiguity, checkpoints and signatures; exit 1 on any problem')
+    .addOption(configOption())
+    .option('--from <time>', 'only records recorded at or after this ISO time')
+    .option('--to <time>', 'only records recorded before this ISO time')
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (opts: CommonOptions & { format: 'text' | 'json' }) => {
+      let ok = false;
+      await run(async () => {
+        const { config, store } = open(opts.config);
+        try {
+          const trustedKeys = trustedKeysFor(
+            config.audit?.signingKey ? createSigner(config.audit.signingKey) : undefined,
+            config.audit?.trustedKeys ?? [],
+          );
+          const progress = progressBar('verify', opts.quiet === true);
+          const report = await verifyAuditLog(store.db, {
+            from: time('from', opts.from),
+            to: time('to', opts.to),
+            trustedKeys,
+            onProgress: progress.update,
+          }).finally(progress.stop);
+          process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
+          ok = report.ok;
+        } finally {
+          await store.destroy();
+        }
+      });
+      process.exitCode = ok ? 0 : 1;
+    });
+
+  audit
+    .command('export')
+    .description('write audit records (oldest first) as NDJSON or CSV')
+    .addOption(configOption())
+    .requiredOption('--from <time>', 'records of requests received at or after this ISO time')
+    .requiredOption('--to <time>', 'records of requests received before this ISO time')
+    .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
+    .option('-o, --out <file>', 'write here instead of stdout')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (opts: CommonOptions & { format: ExportFormat; out?: string }) => {
+      await run(async () => {
+        const { store } = open(opts.config);
+        const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+        try {
+          const filters: EventFilters = { from: time('from', opts.from), to: time('to', opts.to) };
+          const total = await countEvents(store.db, filters);
+          const progress = progressBar('export', opts.quiet === true);
+          progress.update(0, total);
+          let done = 0;
+          const write = async (text: string): Promise<void> => {
+            if (!out.write(text)) await once(out, 'drain');
+          };
+          try {
+            await write(exportHeader(opts.format));
+            for await (const record of iterateEvents(store.db, filters)) {
+              await write(exportLine(opts.format, record));
+              done += 1;
+              if (done % 500 === 0) progress.update(done, total);
+            }
+            progress.update(done, total);
+          } finally {
+            progress.stop();
+          }
+          if (opts.out) {
+            out.end();
+            await once(out, 'finish');
+          }
+          process.stderr.write(`exported ${done} records\n`);
+        } finally {
+          await store.destroy();
+        }
+      });
+    });
+}
+
+function open(file: string): { config: GatehouseConfig; store: Store } {
+  const config = loadConfig({ file, env: process.env });
+  if (!config.store) throw new UsageError(`${file} has no store: section`);
+  return { config, store: createStore(config.store) };
+}
+
+function time(name: string, raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return parseTime(name, raw);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${err instanceof AppError ? err.message : String(err)}`);
+  }
+}
+
+/** A bar on stderr (plain lines now and then off a terminal), so stdout stays clean for the report or export. */
+function progressBar(label: string, quiet: boolean): { update: (done: number, total: number) => void; stop: () => void } {
+  if (quiet) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {value}/{total} records | {eta_formatted}`,
+      barsize: 30,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    cliProgress.Presets.legacy,
+  );
+  let started = false;
+  return {
+    update(done, total) {
+      if (!started) {
+        bar.start(total, done);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(done);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}
+
+function describeReport(report: VerifyReport): string {
+  const lines: string[] = [];
+  lines.push(report.ok ? `OK: ${report.events} records verified` : `FAILED: ${report.problems.length} problem(s) in ${report.events} records`);
+  for (const i of report.instances) {
+    lines.push(
+      `  instance ${i.instanceId}: ${i.events} records (seq ${i.firstSeq ?? '-'}–${i.lastSeq ?? '-'}), ` +
+        `${i.checkpoints} checkpoints, last at seq ${i.lastCheckpointSeq ?? '-'}` +
+        (i.removedThroughSeq !== null ? `, removed by retention through seq ${i.removedThroughSeq}` : '') +
+        (i.uncheckpointed > 0 ? `; ${i.uncheckpointed} record(s) after the last checkpoint` : ''),
+    );
+  }
+  for (const p of report.problems) lines.push(`  ${p.kind}: [${p.instanceId}] ${p.detail}`);
+  return `${lines.join('\n')}\n`;
+}

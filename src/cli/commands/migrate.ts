@@ -1,0 +1,36 @@
+// `gatehouse migrate`: apply the gateway's own store migrations (audit log tables) and say what ran.
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { createStore } from '../../store/create-store.js';
+import { pendingMigrations } from '../../store/migrations.js';
+import { run, UsageError } from '../run-command.js';
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description("apply pending migrations to the gateway's own store (store: in the configuration)")
+    .option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
+    .option('--status', 'list pending migrations without applying them')
+    .action(async (opts: { config: string; status?: boolean }) => {
+      await run(async () => {
+        const config = loadConfig({ file: opts.config, env: process.env });
+        if (!config.store) throw new UsageError(`${opts.config} has no store: section`);
+        const store = createStore(config.store);
+        try {
+          if (opts.status) {
+            const pending = await pendingMigrations(store.db);
+            process.stdout.write(pending.length === 0 ? 'up to date\n' : `pending:\n${pending.map((p) => `  ${p}\n`).join('')}`);
+            return;
+          }
+          const result = await store.migrate();
+          process.stdout.write(
+            result.applied.length === 0
+              ? 'up to date\n'
+              : `applied (batch ${result.batch}):\n${result.applied.map((a) => `  ${a}\n`).join('')}`,
+          );
+        } finally {
+          await store.destroy();
+        }
+      });
+    });
+}
