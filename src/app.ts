@@ -18,6 +18,24 @@ import type { Logger } from './observability/logger.js';
 import type { Auditor } from './audit/auditor.js';
 import { auditRequests } from './http/middleware/audit.js';
 import { auditRoutes } from './http/routes/audit.js';
+import type { TokenVerifier } from './auth/token-verifier.js';
+import { authenticate } from './http/middleware/authenticate.js';
+import { authorize } from './http/middleware/authorize.js';
+import { clientAddress } from './http/middleware/client-address.js';
+import { coarseRateLimit, principalRateLimit } from './http/middleware/rate-limit.js';
+import { scopedDocumentRoute } from './http/routes/scoped-document.js';
+import { checkPrincipalAddress } from './net/check-principal-address.js';
+import type { NetworkPolicy } from './net/network-policy.js';
+import type { CompiledPolicy } from './policy/compile-policies.js';
+import type { RateLimitStores } from './ratelimit/rate-limit-stores.js';
+
+/** The security stages' dependencies. Without a verifier and policy, authentication is off (loopback only). */
+export interface Security {
+  readonly network: NetworkPolicy;
+  readonly rateLimitStores: RateLimitStores;
+  readonly verifier?: TokenVerifier;
+  readonly policy?: CompiledPolicy;
+}
 
 export interface AppDeps {
   readonly config: GatehouseConfig;
@@ -29,6 +47,7 @@ export interface AppDeps {
   readonly readiness?: Readiness;
   /** The audit log; absent: requests are not audited. */
   readonly auditor?: Auditor;
+  readonly security: Security;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -44,22 +63,42 @@ export function buildApp(deps: AppDeps): Express {
   // 12. audit: installed here so that every request, however it ends, yields its event.
   if (deps.auditor) app.use(auditRequests(deps.auditor));
   app.use(requestTimeout(config.server.requestTimeoutMs));
-  // 2. client address and source allowlist — with the security issue.
-  // 3. coarse rate limit by address — with the security issue.
-  // 4. authenticate — with the security issue.
-
+  // Probes come from the kubelet, whose address is rarely in the allowlist; they reveal nothing.
   app.use(healthRoutes(deps.sources, deps.readiness ?? { checks: [] }));
+
+  const { security } = deps;
+  // 2. client address through trusted proxies only; global source allowlist.
+  app.use(clientAddress(security.network));
+  // 3. coarse rate limit by address: protects token verification.
+  app.use(coarseRateLimit(config.rateLimit, security.rateLimitStores));
   app.use(docsRoutes(deps.document));
+  // 4. authenticate: Bearer JWT → Principal (401 otherwise).
+  if (security.verifier) app.use(authenticate(security.verifier, config.auth));
+  if (security.policy) app.use(scopedDocumentRoute(deps.document, deps.operations.operations, security.policy));
   // The auditor API (scope audit:read); its own requests are audited like any other.
+  if (deps.auditor) app.use(principalRateLimit(config.rateLimit, security.rateLimitStores, 'audit'));
   if (deps.auditor) app.use(auditRoutes(deps.auditor));
 
   const data = Router();
   // 5. route: method + path → the spec's Operation.
   data.use(routeOperation(deps.operations));
-  // 6. authorize (policy → Decision) and 7. per-principal rate limit — with the security issue.
+  // 6. authorize: required scopes, per-client / per-scope source lists, access rules → Decision.
+  if (security.policy) {
+    const network = security.network;
+    data.use(authorize(security.policy, [(ctx, principal) => checkPrincipalAddress(network, ctx.client, principal)]));
+  }
+  // 7. per-principal rate limit, by operation class.
+  data.use(principalRateLimit(config.rateLimit, security.rateLimitStores));
   data.use(parseJsonBody(config.server.bodyLimitBytes));
   // 8–11. validate → plan → execute → respond.
-  data.use(crudHandler({ sources: deps.sources, validators: deps.validators, limits: config.limits }));
+  data.use(
+    crudHandler({
+      sources: deps.sources,
+      validators: deps.validators,
+      limits: config.limits,
+      maskKey: config.policies.maskKey,
+    }),
+  );
   app.use(data);
 
   app.use(notFound());

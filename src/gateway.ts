@@ -13,6 +13,11 @@ import { ConfigError } from './errors/app-error.js';
 import { requestStorage } from './http/context.js';
 import type { Readiness } from './http/routes/health.js';
 import { createStore, type Store } from './store/create-store.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
+import { compileNetwork } from './net/network-policy.js';
+import { compilePolicies } from './policy/compile-policies.js';
+import { createRateLimitStores, type RateLimitStores } from './ratelimit/rate-limit-stores.js';
+import type { Security } from './app.js';
 
 export interface Gateway {
   readonly app: Express;
@@ -32,6 +37,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
   const sources = options.sources ?? createDataSources(config.sources);
   let store: Store | undefined;
   let auditor: Auditor | undefined;
+  let rateLimitStores: RateLimitStores | undefined;
   try {
     const readiness: Readiness = { checks: [] };
     if (config.audit && !config.store) throw new ConfigError(['audit: needs a store: section to keep the audit log in']);
@@ -46,6 +52,28 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     }
     const spec = await loadSpecFile(config.spec);
     await checkBindings(spec.resources, spec.operations, sources);
+    rateLimitStores = await createRateLimitStores(config, logger);
+    const security: Security = {
+      network: compileNetwork(config.network),
+      rateLimitStores,
+      ...(config.auth.disabled
+        ? {}
+        : {
+            verifier: createTokenVerifier(config.auth),
+            policy: compilePolicies(config.policies, spec.resources),
+          }),
+    };
+    if (config.auth.disabled) {
+      logger.warn('authentication is disabled: every operation of the contract is open on loopback', {
+        event: 'auth_disabled',
+      });
+    }
+    if (config.redis.url !== undefined) {
+      const stores = rateLimitStores;
+      readiness.checks.push(async () =>
+        stores.isAvailable() || config.rateLimit.failOpen ? undefined : 'the rate-limit store (Redis) is unreachable',
+      );
+    }
     const validators = createValidatorFactory();
     // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
     for (const resource of spec.resources) validators.forResource(resource);
@@ -58,14 +86,18 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       validators,
       readiness,
       auditor,
+      security,
     });
+    const limiterStores = rateLimitStores;
     const close = async (): Promise<void> => {
+      await limiterStores.close();
       await auditor?.close();
       await store?.destroy();
       await sources.destroy();
     };
     return { app, sources, spec, auditor, close };
   } catch (err) {
+    await rateLimitStores?.close();
     await auditor?.close();
     await store?.destroy().catch(() => undefined);
     await sources.destroy();

@@ -59,6 +59,12 @@ export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
   // CIDRs and zone references need more than JSON Schema can say; reported with their key paths.
   const networkProblems = networkConfigProblems((resolved as unknown as GatehouseConfig).network);
   if (networkProblems.length > 0) throw new ConfigError(networkProblems);
+  const typed = resolved as unknown as GatehouseConfig;
+  if (typed.auth.disabled && !isLoopbackHost(typed.server.host)) {
+    throw new ConfigError([
+      `auth.disabled: only allowed while server.host is a loopback address (it is ${typed.server.host}); configure auth.issuers to listen beyond this machine`,
+    ]);
+  }
 
   return finalise(resolved as unknown as GatehouseConfig, baseDir);
 }
@@ -204,4 +210,8 @@ function resolveJwksFiles(auth: AuthConfig, baseDir: string): AuthConfig {
     ),
   }));
   return { ...auth, issuers };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -80,6 +80,11 @@ export const authJsonSchema = {
   additionalProperties: false,
   default: {},
   properties: {
+    /**
+     * true: no authentication and no policies — every operation the contract declares is open. For local
+     * development and tests only: start-up refuses it unless the server listens on loopback.
+     */
+    disabled: { type: 'boolean', default: false },
     /** false (default): a request without a token is refused with 401. */
     anonymous: { type: 'boolean', default: false },
     issuers: { type: 'array', default: [], items: issuer },

@@ -155,6 +155,8 @@ export interface AuthIssuerConfig {
 }
 
 export interface AuthConfig {
+  /** true: no authentication and no policies; refused unless the server listens on loopback. */
+  readonly disabled: boolean;
   /** false: a request without a bearer token gets 401. */
   readonly anonymous: boolean;
   readonly issuers: readonly AuthIssuerConfig[];

@@ -1,10 +1,10 @@
 // The executor: QueryPlan → knex (through the source's dialect) → rows. The only query module that knows knex.
 import type { Knex } from 'knex';
-import { ValidationError } from '../errors/app-error.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { requestStorage } from '../http/context.js';
 import type { Dialect } from '../db/dialects/types.js';
-import type { DbRow, Filter, Keyset, OrderTerm, QueryPlan, TableTarget } from './types.js';
+import type { DbRow, Filter, Keyset, OrderTerm, QueryPlan, RowCheck, TableTarget } from './types.js';
 
 export interface ExecuteResult {
   readonly rows: DbRow[];
@@ -68,12 +68,22 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
       const [first] = (await buildCount(db, dialect, plan)) as Array<{ n: string | number }>;
       return { rows, count: Number(first?.n ?? 0) };
     }
-    case 'insert':
-      return { rows: await dialect.insert(db, plan) };
+    case 'insert': {
+      const check = plan.check;
+      if (!check) return { rows: await dialect.insert(db, plan) };
+      return db.transaction(async (trx) => {
+        // An upsert must not reach a row the caller may not see: refuse if any given key exists outside the rule.
+        if (plan.conflict) await refuseHiddenKeys(trx, dialect, plan.table, plan.rows, check);
+        const rows = await dialect.insert(trx, plan);
+        await verifyRowRule(trx, dialect, plan.table, rows, check);
+        return { rows };
+      });
+    }
     case 'update':
       return db.transaction(async (trx) => {
         const rows = (await buildUpdate(trx, dialect, plan)) as DbRow[];
         guardAffected(rows.length, plan.maxAffected);
+        if (plan.check) await verifyRowRule(trx, dialect, plan.table, rows, plan.check);
         return { rows };
       });
     case 'delete':
@@ -86,20 +96,60 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
       return db.transaction(async (trx) => {
         // A resource made only of its key (a link table) has nothing to set: the row either exists or is inserted.
         const existing = from(trx, plan.table).where(plan.key);
+        if (plan.check) applyFilters(existing, plan.check.filters, dialect);
         const updated = (await (Object.keys(plan.set).length > 0
           ? existing.update(plan.set).returning(plan.returning as string[])
           : existing.select(plan.returning as string[]))) as DbRow[];
         if (updated.length > 1) throw new ValidationError('key_not_unique', 'the key matches more than one row');
-        if (updated.length === 1) return { rows: updated };
+        if (updated.length === 1) {
+          if (plan.check) await verifyRowRule(trx, dialect, plan.table, updated, plan.check);
+          return { rows: updated };
+        }
+        if (plan.check) await refuseHiddenKeys(trx, dialect, plan.table, [plan.key], plan.check);
         const inserted = await dialect.insert(trx, {
           table: plan.table,
           rows: [{ ...plan.set, ...plan.key }],
           returning: plan.returning,
           conflict: undefined,
         });
+        if (plan.check) await verifyRowRule(trx, dialect, plan.table, inserted, plan.check);
         return { rows: inserted, created: true };
       });
   }
+}
+
+/**
+ * Every written row must satisfy the caller's row rule: re-read them by key with the rule applied, in the same
+ * transaction, and roll back (by throwing) if any is missing. The database decides, so its semantics hold exactly.
+ */
+async function verifyRowRule(trx: Db, dialect: Dialect, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
+  if (rows.length === 0) return;
+  const qb = from(trx, table).count({ n: '*' });
+  whereKeys(qb, rows, check.key);
+  applyFilters(qb, check.filters, dialect);
+  const [first] = (await qb) as Array<{ n: string | number }>;
+  if (Number(first?.n ?? 0) < rows.length) {
+    throw new ForbiddenError('row_rule_violation', 'the written row would fall outside the rows you may write; nothing was changed');
+  }
+}
+
+/** A key that exists but lies outside the rule answers 404, as if absent: its existence is not disclosed. */
+async function refuseHiddenKeys(trx: Db, dialect: Dialect, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
+  const qb = from(trx, table).count({ n: '*' });
+  whereKeys(qb, rows, check.key);
+  qb.whereNot((inner) => applyFilters(inner, check.filters, dialect));
+  const [first] = (await qb) as Array<{ n: string | number }>;
+  if (Number(first?.n ?? 0) > 0) throw new NotFoundError('row_not_found', 'no row with that key is visible to you');
+}
+
+function whereKeys(qb: Knex.QueryBuilder, rows: readonly DbRow[], key: readonly string[]): void {
+  qb.where((outer) => {
+    for (const row of rows) {
+      outer.orWhere((inner) => {
+        for (const column of key) inner.where(column, row[column] as string | number);
+      });
+    }
+  });
 }
 
 /** Rolls the transaction back (by throwing inside it) when a collection write touches more rows than allowed. */

@@ -30,6 +30,10 @@ export interface TestGatewayOptions {
   readonly server?: Record<string, unknown>;
   /** Extra raw keys for the source (pool, statementTimeoutMs, …). */
   readonly sourceOptions?: Record<string, unknown>;
+  /** Raw `auth:` keys (merged over `{ disabled: true }`). */
+  readonly auth?: Record<string, unknown>;
+  /** Further raw top-level sections (policies, network, rateLimit, …), replacing the defaults above. */
+  readonly extra?: Record<string, unknown>;
   /** Runs on the source's knex before the spec's bindings are checked (e.g. `seedErp`). */
   readonly seed?: (db: Knex) => Promise<unknown>;
 }
@@ -54,6 +58,10 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       sources: { [sourceName]: { client: options.source.client, connection, ...options.sourceOptions } },
       limits: options.limits ?? {},
       log: { level: 'error', requests: false },
+      // The CRUD core is tested without authentication or limits; the security suites turn them on.
+      auth: { disabled: true, ...options.auth },
+      rateLimit: { enabled: false },
+      ...options.extra,
     },
     env: {},
     baseDir: projectRoot,

@@ -1,7 +1,8 @@
-// `gatehouse demo`: the embedded demo on PGlite, seeded with the legacy ERP database.
+// `gatehouse demo`: the embedded demo on PGlite, seeded with the legacy ERP database, with a ready token.
 import type { Command } from 'commander';
+import { mintToken } from '../../auth/mint-token.js';
 import { createDataSources } from '../../db/sources.js';
-import { demoConfig } from '../../demo/demo-config.js';
+import { DEMO_CLAIMS, DEMO_SCOPES, demoConfig } from '../../demo/demo-config.js';
 import { seedErp } from '../../demo/erp-schema.js';
 import { startGateway, stopOnSignals } from '../../main.js';
 import { createLogger } from '../../observability/logger.js';
@@ -9,36 +10,50 @@ import { port, run } from '../run-command.js';
 
 export function registerDemo(program: Command): void {
   program
-    .command('demo', { isDefault: false })
+    .command('demo')
     .description('run on an embedded PostgreSQL (PGlite) seeded with a small legacy ERP database')
     .option('-p, --port <port>', 'listen on this port (env PORT)', port)
+    .option('--host <address>', 'listen on this address (default 127.0.0.1)')
+    .option('--allow <cidr...>', 'also accept calls from these networks (needed with --host beyond loopback)')
     .option('--data-dir <dir>', 'keep the demo database in this directory (default: in memory)')
-    .action(async (opts: { port?: number; dataDir?: string }) => {
+    .action(async (opts: { port?: number; host?: string; allow?: string[]; dataDir?: string }) => {
       await run(async () => {
-        const config = demoConfig({ port: opts.port, dataDir: opts.dataDir }, process.env);
+        const config = demoConfig(opts, process.env);
         const logger = createLogger({ level: config.log.level });
         const sources = createDataSources(config.sources);
         const summary = await seedErp(sources.get('erp')!.db);
         const running = await startGateway(config, logger, { sources });
         stopOnSignals(running, logger);
-        printDemoBanner(running.url, summary);
+        const token = await mintToken(config.auth, {
+          subject: 'demo-user',
+          clientId: 'demo-cli',
+          scopes: DEMO_SCOPES,
+          claims: DEMO_CLAIMS,
+          ttlSeconds: 8 * 3600,
+        });
+        printDemoBanner(running.url, summary, token);
       });
     });
 }
 
-function printDemoBanner(url: string, summary: unknown): void {
+function printDemoBanner(url: string, summary: unknown, token: string): void {
+  const auth = `-H "Authorization: Bearer $TOKEN"`;
   const lines = [
     '',
     `Gatehouse demo is listening on ${url} (embedded PostgreSQL, legacy ERP seeded: ${JSON.stringify(summary)})`,
     '',
+    'A token for the demo user (all ERP scopes, region EMEA, valid 8 hours):',
+    `  export TOKEN=${token}`,
+    '',
     'Try:',
-    `  curl '${url}/customers?region=eq.EMEA&select=id,name,region&order=name&limit=5'`,
-    `  curl '${url}/customers/42'`,
-    `  curl '${url}/order-lines/1/1'`,
-    `  curl -X POST '${url}/customers' -H 'Content-Type: application/json' -H 'Prefer: return=representation' \\`,
+    `  curl ${auth} '${url}/customers?select=id,name,region,creditLimit&order=name&limit=5'`,
+    `  curl ${auth} '${url}/items?discontinued=is.false&unitCost=lt.20&order=unitCost.desc&limit=3'`,
+    `  curl ${auth} '${url}/order-lines/10001/1'`,
+    `  curl ${auth} -X POST '${url}/customers' -H 'Content-Type: application/json' -H 'Prefer: return=representation' \\`,
     `       -d '{"name":"Ada Lovelace","email":"ada@example.com","region":"EMEA"}'`,
     '',
-    `Contract: ${url}/openapi.json   Docs: ${url}/docs/   Health: ${url}/readyz`,
+    'The customers rule shows only EMEA rows and masks credit limits; a customer in another region is 404.',
+    `Contract: ${url}/openapi.json (yours: ?scoped=true with the token)   Docs: ${url}/docs/   Health: ${url}/readyz`,
     'Stop with Ctrl-C.',
     '',
   ];

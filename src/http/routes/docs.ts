@@ -60,7 +60,9 @@ const INIT_JS = `window.ui = SwaggerUIBundle({ url: '../openapi.json', dom_id: '
 export function docsRoutes(document: Record<string, unknown>): Router {
   const router = Router();
   const body = JSON.stringify(publishedDocument(document));
-  router.get('/openapi.json', (_req, res) => {
+  router.get('/openapi.json', (req, res, next) => {
+    // ?scoped=true is answered after authentication, with the document trimmed to the caller's rights.
+    if (new URLSearchParams(req.originalUrl.split('?')[1] ?? '').get('scoped') === 'true') return next();
     res.type('application/json').send(body);
   });
   router.get('/docs', (req, res, next) => (req.path.endsWith('/') ? next() : res.redirect(301, '/docs/')));
