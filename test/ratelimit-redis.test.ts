@@ -120,6 +120,44 @@ describe('rate limiting on a shared Redis', { skip }, () => {
     }
   });
 
+  test('when Redis hangs without closing connections, then requests end within the command timeout, and counting resumes correctly', { timeout: 60_000 }, async () => {
+    const limits = { coarse: { limit: 4, windowMs: 60_000 } };
+    const open = await startReplica(redis.url, { ...limits, failOpen: true }, prefix());
+    const closed = await startReplica(redis.url, { ...limits, failOpen: false }, prefix());
+    try {
+      assert.equal((await timedGet(closed)).status, 200);
+      assert.equal((await timedGet(open)).status, 200);
+      redis.pause();
+      const during = [];
+      for (let i = 0; i < 3; i++) during.push(await timedGet(closed), await timedGet(open));
+      redis.resume();
+      for (const [i, r] of during.entries()) {
+        assert.equal(r.status, i % 2 === 0 ? 503 : 200, JSON.stringify(r));
+        assert.ok(r.ms < NO_HANG_MS, `a request took ${r.ms} ms while Redis hung`);
+      }
+      // Only a request that probes Redis waits out the 300 ms command timeout; the rest fail fast.
+      const slow = during.filter((r) => r.ms >= 250).length;
+      assert.ok(slow >= 1 && slow <= 2, `waits: ${during.map((r) => r.ms).join(', ')} ms`);
+      // Increments sent while Redis was frozen may still have been applied once it woke up, so the
+      // exact count is not asserted; what must hold is that replies are matched to their commands
+      // again: remaining counts fall by one per request until 429.
+      await until(async () => (await timedGet(closed)).status !== 503, 10_000, 'recovery');
+      const remaining: number[] = [];
+      let status = 200;
+      for (let i = 0; i < 10 && status === 200; i++) {
+        const res = await closed.app.get('/whoami');
+        status = res.status;
+        if (status === 200) remaining.push(Number(/"address"; r=(\d+)/.exec(String(res.headers.ratelimit))?.[1]));
+      }
+      assert.equal(status, 429);
+      for (let i = 1; i < remaining.length; i++) assert.equal(remaining[i], remaining[i - 1]! - 1, `remaining ${remaining.join(',')}`);
+    } finally {
+      redis.resume();
+      await stopReplica(open);
+      await stopReplica(closed);
+    }
+  });
+
   test('when Redis is down while the gateway starts, then start-up does not wait on it and limiting begins once Redis is up', { timeout: 60_000 }, async () => {
     await redis.stop();
     const started = Date.now();

@@ -35,6 +35,8 @@ export interface RateLimitStoresOptions {
 }
 
 const MAX_RECONNECT_DELAY_MS = 2000;
+/** How long commands fail at once after one went unanswered (then the next one probes again). */
+const UNRESPONSIVE_PAUSE_MS = 1000;
 // Bounds memory if Redis stalls without closing the connection (commands then time out one by one).
 const MAX_QUEUED_COMMANDS = 10_000;
 
@@ -64,18 +66,25 @@ export async function createRateLimitStores(
   client.on('error', (err: Error) => health.failed(err));
   client.on('ready', () => health.recovered());
 
+  // Start-up waits for the first attempt's outcome (bounded), not for Redis itself.
+  const firstAttempt = new Promise<void>((resolve) => {
+    client.once('ready', resolve);
+    client.once('error', () => resolve());
+  });
   const connected = client.connect().then(
     () => true,
     () => false,
   );
-  await Promise.race([connected, delay(options.waitForRedisMs ?? connectTimeoutMs)]);
-  if (!client.isReady) health.failed(new Error(`no connection to Redis within ${options.waitForRedisMs ?? connectTimeoutMs} ms; retrying in the background`));
+  const waitMs = options.waitForRedisMs ?? connectTimeoutMs;
+  await Promise.race([firstAttempt, delay(waitMs)]);
+  if (!client.isReady) health.failed(new Error(`no connection to Redis at start-up; retrying in the background`));
 
-  const sendCommand = (...args: string[]) => client.sendCommand(args) as Promise<RedisReply>;
+  const send = unresponsiveGuard((args) => client.sendCommand(args) as Promise<RedisReply>, commandTimeoutMs);
+  const sendCommand = (...args: string[]) => send.call(args);
   return {
     kind: 'redis',
     create: (name) => new GuardedStore(new RedisStore({ sendCommand, prefix: `${keyPrefix}${name}:` }), health),
-    isAvailable: () => client.isReady,
+    isAvailable: () => client.isReady && send.responsive(),
     libraryLogger,
     async close() {
       if (client.isReady) {
@@ -140,6 +149,39 @@ function toLibraryLogger(logger: Logger): LibraryLogger {
 function describe(err: unknown): string {
   // Redis errors carry no credentials; the URL (which may) is never logged.
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+class RedisTimeoutError extends Error {
+  override readonly name = 'RedisTimeoutError';
+}
+
+/**
+ * node-redis's own command timeout stops counting once a command is written to the socket, so a
+ * Redis that accepts connections but never answers (hung, SIGSTOP) would hold requests forever.
+ * Each command is therefore bounded here (a late reply is still matched to its command, and
+ * dropped), and after a timeout commands fail at once for UNRESPONSIVE_PAUSE_MS instead of
+ * making every request — and each limiter in it — wait out the timeout again.
+ */
+function unresponsiveGuard<T>(send: (args: string[]) => Promise<T>, timeoutMs: number) {
+  let pausedUntil = 0;
+  return {
+    responsive: () => Date.now() >= pausedUntil,
+    async call(args: string[]): Promise<T> {
+      if (Date.now() < pausedUntil) throw new RedisTimeoutError('Redis did not answer a moment ago; not waiting on it again yet');
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([send(args), expired]);
+      } catch (err) {
+        if (err instanceof RedisTimeoutError) pausedUntil = Date.now() + UNRESPONSIVE_PAUSE_MS;
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 function delay(ms: number): Promise<void> {

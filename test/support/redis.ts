@@ -20,6 +20,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** (Re)start on the same port after stop(); resolves once it accepts connections. Data starts empty. */
   start(): Promise<void>;
+  /** SIGSTOP: the port still accepts connections but nothing answers, like a hung server. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** stop() and remove the working directory. */
   destroy(): Promise<void>;
 }
@@ -123,9 +127,19 @@ class LocalRedis implements RedisServer {
     (child.stderr as { unref?: () => void } | null)?.unref?.();
   }
 
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
+    // A paused server cannot act on SIGTERM.
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
     if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
       child.kill('SIGKILL');
