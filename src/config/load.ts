@@ -79,17 +79,43 @@ function applyEnvOverrides(doc: Record<string, unknown>, env: Env): void {
     if (name === 'GATEHOUSE_CONFIG') continue;
     const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
     if (segments.length === 0) continue;
-    setPath(doc, segments, YAML.parse(value as string) as unknown);
+    setPath(doc, segments, (keys) => envValue(value as string, keys));
   }
-  if (env.PORT !== undefined && env.PORT !== '') setPath(doc, ['server', 'port'], Number(env.PORT));
+  if (env.PORT !== undefined && env.PORT !== '') setPath(doc, ['server', 'port'], () => Number(env.PORT));
 }
 
-function setPath(doc: Record<string, unknown>, segments: readonly string[], value: unknown): void {
+/**
+ * Override values are YAML (numbers, booleans, lists), except where the schema wants text: a password such as
+ * `12345` or `@dm1n` must reach the connection string as written, not as a number or a YAML error.
+ */
+function envValue(raw: string, keys: readonly string[]): unknown {
+  if (schemaAt(keys)?.type === 'string') return raw;
+  try {
+    return YAML.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function schemaAt(keys: readonly string[]): { type?: unknown } | undefined {
+  let node: unknown = configJsonSchema;
+  for (const key of keys) {
+    const n = node as { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined;
+    node = n?.properties?.[key] ?? (typeof n?.additionalProperties === 'object' ? n.additionalProperties : undefined);
+    if (node === undefined) return undefined;
+  }
+  return node as { type?: unknown };
+}
+
+/** Sets the value at `segments`, matching existing keys case-insensitively; `value` gets the keys as resolved. */
+function setPath(doc: Record<string, unknown>, segments: readonly string[], value: (keys: readonly string[]) => unknown): void {
   let node = doc;
+  const keys: string[] = [];
   segments.forEach((segment, index) => {
     const key = Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) ?? camelCase(segment);
+    keys.push(key);
     if (index === segments.length - 1) {
-      node[key] = value;
+      node[key] = value(keys);
       return;
     }
     const next = node[key];
@@ -153,7 +179,11 @@ function describeSchemaErrors(errors: readonly ErrorObject[]): string[] {
   for (const e of errors) {
     const at = pointerToPath(e.instancePath);
     let message: string;
-    if (e.keyword === 'additionalProperties') {
+    // propertyNames reports twice: once as a wrapper, once (with propertyName) saying why; keep the one naming the key.
+    if (e.keyword === 'propertyNames') continue;
+    if (e.propertyName !== undefined) {
+      message = `${at ? `${at}.` : ''}${e.propertyName}: is not an allowed name (${e.message ?? 'invalid'})`;
+    } else if (e.keyword === 'additionalProperties') {
       const extra = String(e.params.additionalProperty);
       const allowed = allowedKeysAt(e.schemaPath);
       message = `${at ? `${at}.` : ''}${extra}: unknown key${didYouMean(extra, allowed)}`;
