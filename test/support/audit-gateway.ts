@@ -65,8 +65,9 @@ export function auditedConfig(options: AuditedGatewayOptions): GatehouseConfig {
       store,
       audit: { sink: { stdout: false }, instanceId: 'test-instance', ...options.audit },
       // Authentication and limits are off unless a test configures them (the security suites cover them).
-      auth: (options as { auth?: Record<string, unknown> }).auth ?? { disabled: true },
+      auth: options.auth ?? { disabled: true },
       rateLimit: { enabled: false },
+      ...options.extra,
     },
     env: {},
     baseDir: projectRoot,

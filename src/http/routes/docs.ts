@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { Router } from 'express';
+import { AUDIT_OPENAPI_PATHS } from './audit-openapi.js';
 
 const require = createRequire(import.meta.url);
 const swaggerUiDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -25,6 +26,7 @@ const GATEWAY_PATHS = {
       responses: { '200': { description: 'ready' }, '503': { description: 'not ready, with reasons' } },
     },
   },
+  ...AUDIT_OPENAPI_PATHS,
 };
 
 /**
