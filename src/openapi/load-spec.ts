@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dereference, validate } from '@readme/openapi-parser';
 import YAML from 'yaml';
 import { SpecError } from '../errors/app-error.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import type { ColumnKind, JsonSchema, Operation, OperationKind, Resource, ResourceColumn } from './resource.js';
 
 export interface LoadedSpec {
@@ -125,7 +126,9 @@ function buildModel(raw: Record<string, unknown>, deref: Record<string, unknown>
     const { schema: tableSchema, table } = splitTable(first.binding);
     const key = (first.binding.key ?? []).map((k) => columns.get(k)?.name ?? byColumn.get(k)?.name ?? k);
     for (const k of key) {
-      if (!columns.has(k)) problems.push(`paths.${first.path}.x-gatehouse.key: "${k}" is not a property of the entity`);
+      if (!columns.has(k)) {
+        problems.push(`paths.${first.path}.x-gatehouse.key: "${k}" is not a property of the entity${didYouMean(k, columns.keys())}`);
+      }
     }
     const itemPath = itemPaths[0];
     if (itemPath && first.binding.key && itemPath.params.length !== key.length) {
@@ -193,7 +196,7 @@ function checkBinding(path: string, value: unknown, problems: string[]): Binding
   }
   const b = value as Record<string, unknown>;
   const before = problems.length;
-  for (const k of Object.keys(b)) if (!BINDING_KEYS.has(k)) problems.push(`${at}.${k}: unknown key`);
+  for (const k of Object.keys(b)) if (!BINDING_KEYS.has(k)) problems.push(`${at}.${k}: unknown key${didYouMean(k, BINDING_KEYS)}`);
   if (typeof b.source !== 'string' || !b.source) problems.push(`${at}.source: is required (a source name)`);
   if (typeof b.table !== 'string' || !b.table) problems.push(`${at}.table: is required`);
   if (b.schema !== undefined && typeof b.schema !== 'string') problems.push(`${at}.schema: must be a string`);
@@ -227,7 +230,7 @@ function findEntity(
   if (binding.model !== undefined) {
     const schema = schemas[binding.model];
     if (!schema) {
-      problems.push(`x-gatehouse.model: "${binding.model}" is not under components.schemas`);
+      problems.push(`x-gatehouse.model: "${binding.model}" is not under components.schemas${didYouMean(binding.model, Object.keys(schemas))}`);
       return undefined;
     }
     return { name: binding.model, schema };
