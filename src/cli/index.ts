@@ -2,7 +2,9 @@
 // The `gatehouse` command line: one file per command under commands/, registered here.
 import { Command } from 'commander';
 import { registerAudit } from './commands/audit.js';
+import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
+import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
@@ -14,6 +16,8 @@ const program = new Command()
 
 registerServe(program);
 registerDemo(program);
+registerInit(program);
+registerCheck(program);
 registerToken(program);
 registerMigrate(program);
 registerAudit(program);

@@ -1,0 +1,128 @@
+// `gatehouse init`: write a first OpenAPI document from a live database (introspection → bindings → file).
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { GatehouseConfig } from '../../config/types.js';
+import { createDataSources } from '../../db/sources.js';
+import { generateFromSource, type GeneratedSpec } from '../../openapi/generate/generate-from-source.js';
+import type { NamingStyle } from '../../openapi/generate/naming.js';
+import { formatFor, serializeDocument } from '../../openapi/generate/serialize-document.js';
+import { SourceInputError } from '../../openapi/generate/source-input-error.js';
+import { didYouMean } from '../../util/did-you-mean.js';
+import { initProgressBar } from '../progress-bar.js';
+import { run, UsageError } from '../run-command.js';
+
+interface InitOptions {
+  config: string;
+  source?: string;
+  schema: string[];
+  include: string[];
+  exclude: string[];
+  out?: string;
+  force: boolean;
+  naming: NamingStyle;
+  writableViews: boolean;
+  quiet: boolean;
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('write a first OpenAPI document from a live database: tables, views, keys, types, foreign keys')
+    .option('-c, --config <file>', 'configuration file naming the sources (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
+    .option('-s, --source <name>', 'the source to read (default: the only configured source)')
+    .option('--schema <schema>', 'schema to read; repeat or comma-separate for several (default: the source default)', commaList, [])
+    .option('--include <glob>', 'only tables and views matching this glob (name or schema.name, any case); repeatable', repeated, [])
+    .option('--exclude <glob>', 'leave out tables and views matching this glob; repeatable', repeated, [])
+    .option('-o, --out <file>', 'where to write the document (.yaml or .json; - for stdout; default: the config\'s spec path)')
+    .option('-f, --force', 'overwrite the output file if it exists', false)
+    .option('--naming <style>', 'API names: camel (orderDate) or snake (order_date)', naming, 'camel')
+    .option('--writable-views', 'give views write operations too (default: views are read-only)', false)
+    .option('-q, --quiet', 'no progress bar and no report on stderr', false)
+    .action(async (opts: InitOptions) => {
+      await run(() => initCommand(opts));
+    });
+}
+
+async function initCommand(opts: InitOptions): Promise<void> {
+  const config = loadConfig({ file: opts.config, env: process.env });
+  const sourceName = pickSource(config, opts.source);
+  const out = opts.out === '-' ? undefined : path.resolve(opts.out ?? config.spec);
+  // Refuse before connecting: a long introspection should not end in "the file exists".
+  if (out !== undefined && !opts.force && existsSync(out)) {
+    throw new UsageError(`${out} already exists; use --force to overwrite it, or --out to write elsewhere`);
+  }
+  const sources = createDataSources({ [sourceName]: config.sources[sourceName]! });
+  const progress = initProgressBar(process.stderr, { quiet: opts.quiet });
+  let generated: GeneratedSpec;
+  try {
+    generated = await generateFromSource(sources.get(sourceName)!, {
+      schemas: opts.schema,
+      include: opts.include,
+      exclude: opts.exclude,
+      naming: opts.naming,
+      writableViews: opts.writableViews,
+      progress,
+    });
+  } catch (err) {
+    if (err instanceof SourceInputError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    progress.stop();
+    await sources.destroy();
+  }
+  const text = serializeDocument(generated.document, formatFor(out), sourceName);
+  if (out === undefined) {
+    process.stdout.write(text);
+  } else {
+    try {
+      await mkdir(path.dirname(out), { recursive: true });
+      // `wx` keeps the refusal honest if the file appeared while we were introspecting.
+      await writeFile(out, text, { flag: opts.force ? 'w' : 'wx' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new UsageError(`${out} already exists; use --force to overwrite it`);
+      throw new UsageError(`cannot write ${out}: ${code ?? String(err)}`);
+    }
+  }
+  if (!opts.quiet) process.stderr.write(report(generated, out));
+}
+
+function pickSource(config: GatehouseConfig, requested: string | undefined): string {
+  const names = Object.keys(config.sources);
+  if (requested !== undefined) {
+    if (!config.sources[requested]) {
+      throw new UsageError(`--source ${requested}: no such source in the configuration${didYouMean(requested, names)}; configured: ${names.join(', ')}`);
+    }
+    return requested;
+  }
+  if (names.length === 1) return names[0]!;
+  throw new UsageError(`the configuration has ${names.length} sources (${names.join(', ')}); choose one with --source`);
+}
+
+function report(generated: GeneratedSpec, out: string | undefined): string {
+  const items = generated.resources.filter((r) => r.itemPath).length;
+  const lines = [
+    `init: ${out === undefined ? 'wrote the document to stdout' : `wrote ${out}`}: ${generated.resources.length} resources ` +
+      `(${items} with item paths) from schema${generated.schemas.length > 1 ? 's' : ''} ${generated.schemas.join(', ')}` +
+      (generated.excluded.length > 0 ? `; ${generated.excluded.length} left out by --include/--exclude` : ''),
+  ];
+  for (const note of generated.notes) lines.push(`  ${note.level === 'warning' ? 'warning' : 'note   '} ${note.relation}: ${note.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function commaList(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+/** Globs are not split on commas: `{cust,ord}_*` is one pattern. */
+function repeated(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function naming(value: string): NamingStyle {
+  if (value !== 'camel' && value !== 'snake') throw new InvalidArgumentError('choose camel or snake');
+  return value;
+}
