@@ -170,7 +170,11 @@ function unresponsiveGuard<T>(send: (args: string[]) => Promise<T>, timeoutMs: n
       if (Date.now() < pausedUntil) throw new RedisTimeoutError('Redis did not answer a moment ago; not waiting on it again yet');
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => {
+          // Timers run before I/O in an event-loop turn: after a blocked loop, a reply that did arrive
+          // in time would lose to the timer. Let pending I/O run first so only real silence counts.
+          setImmediate(() => reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`)));
+        }, timeoutMs);
       });
       try {
         return await Promise.race([send(args), expired]);
