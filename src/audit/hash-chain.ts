@@ -1,6 +1,5 @@
 // The hash chain: each record's hash covers its content, its place (instance, seq, time) and its predecessor's hash.
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { AuditContent, AuditRecord } from './event.js';
 
 /** prev_hash of an instance's first record. */
@@ -12,11 +11,46 @@ export interface ChainHead {
   readonly recordedAt: string | undefined;
 }
 
-/** RFC 8785 (JCS) canonical JSON: the same value always encodes to the same bytes. */
+/**
+ * RFC 8785 (JCS) canonical JSON: members sorted by UTF-16 code units, numbers and strings as ECMAScript's
+ * JSON.stringify writes them. Written here rather than with the `canonicalize` package because it runs for every
+ * record on the request path and is several times faster on these shapes; test/audit-canonical.test.ts checks the
+ * two agree. Inputs are JSON values from toJsonValue (no lone surrogates, no undefined).
+ */
 export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new Error('value has no JSON encoding');
-  return text;
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error('canonical JSON has no encoding for NaN or Infinity');
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          const item: unknown = value[i];
+          out += item === undefined ? 'null' : canonicalJson(item);
+        }
+        return `${out}]`;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .filter((k) => record[k] !== undefined)
+        .sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) out += ',';
+        const key = keys[i]!;
+        out += `${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new Error(`canonical JSON has no encoding for a ${typeof value}`);
+  }
 }
 
 /** The hash a record should have; a `hash` field on the argument is ignored. */

@@ -23,7 +23,7 @@ export function createAuditSink(options: { readonly stdout: boolean; readonly fi
     format: winston.format.json(),
     transports: transports.length > 0 ? transports : [new winston.transports.Console({ silent: true })],
   });
-  let closed = false;
+  let closed = transports.length === 0;
   return {
     committed(record) {
       if (!closed) logger.info('audit', { log: 'audit', stored: true, ...record });

@@ -1,0 +1,162 @@
+// What strict audit costs: throughput of GET by key and of single-row writes on a real PostgreSQL, audit on vs off,
+// measured in one run (gateways as child processes, autocannon on loopback, runs interleaved off/on/off/on).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import knex from 'knex';
+import YAML from 'yaml';
+import { seedErp } from '../src/demo/erp-schema.js';
+import { createDatabase, startPostgres } from '../test/support/postgres.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ROUNDS = 2;
+const CUSTOMERS = 500;
+
+type Workload = 'get-by-key' | 'single-row-write';
+
+export async function run(): Promise<void> {
+  const server = await startPostgres();
+  const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-audit-'));
+  const children: ChildProcess[] = [];
+  try {
+    const dataUrl = await createDatabase(server, 'bench_data');
+    const storeUrl = await createDatabase(server, 'bench_store');
+    const db = knex({ client: 'pg', connection: dataUrl });
+    await seedErp(db);
+    await db.destroy();
+    const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const configs = {
+      off: await writeConfig(dir, 'off', dataUrl, undefined, key),
+      on: await writeConfig(dir, 'on', dataUrl, storeUrl, key),
+    };
+    const results: Record<Workload, { off: number[]; on: number[] }> = {
+      'get-by-key': { off: [], on: [] },
+      'single-row-write': { off: [], on: [] },
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of ['off', 'on'] as const) {
+        const { child, url } = await serve(configs[mode]);
+        children.push(child);
+        for (const workload of ['get-by-key', 'single-row-write'] as const) {
+          await load(url, workload, 2); // warm-up
+          const rps = await load(url, workload, DURATION_S);
+          results[workload][mode].push(rps);
+          console.log(`  round ${round + 1} audit ${mode.padEnd(3)} ${workload.padEnd(16)} ${rps.toFixed(0)} req/s`);
+        }
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+    }
+    console.log(
+      `\nStrict audit, PostgreSQL store (${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} rounds; ` +
+        'the test server runs with fsync=off, so a commit costs its round trip and WAL write but no disk flush):',
+    );
+    const targets: Record<Workload, number> = { 'get-by-key': 0.1, 'single-row-write': 0.15 };
+    for (const workload of ['get-by-key', 'single-row-write'] as const) {
+      const off = mean(results[workload].off);
+      const on = mean(results[workload].on);
+      const ratio = on / off;
+      const cost = 1 - ratio;
+      console.log(
+        `  ${workload.padEnd(16)} off ${off.toFixed(0).padStart(6)} req/s   on ${on.toFixed(0).padStart(6)} req/s   ` +
+          `on/off ${ratio.toFixed(3)}   cost ${(cost * 100).toFixed(1)}% (target ≤ ${targets[workload] * 100}%: ${cost <= targets[workload] ? 'met' : 'NOT met'})`,
+      );
+    }
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await server.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl: string | undefined, key: string): Promise<string> {
+  const file = path.join(dir, `${name}.yaml`);
+  const config: Record<string, unknown> = {
+    server: { host: '127.0.0.1', port: await freePort() },
+    spec: path.join(root, 'openapi', 'erp.yaml'),
+    sources: { erp: { client: 'pg', connection: dataUrl, pool: { max: 20 } } },
+    auth: { disabled: true },
+    rateLimit: { enabled: false },
+    log: { level: 'error', requests: false },
+  };
+  if (storeUrl) {
+    config.store = { client: 'pg', connection: storeUrl, pool: { max: 4 } };
+    config.audit = { mode: 'strict', instanceId: 'bench', signingKey: key, sink: { stdout: false } };
+  }
+  await writeFile(file, YAML.stringify(config));
+  return file;
+}
+
+async function serve(configFile: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = (YAML.parse(await import('node:fs/promises').then((fs) => fs.readFile(configFile, 'utf8'))) as { server: { port: number } }).server.port;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', configFile], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return { child, url };
+    } catch {
+      // not yet listening
+    }
+    await sleep(100);
+  }
+  throw new Error('gateway did not become ready');
+}
+
+async function load(url: string, workload: Workload, seconds: number): Promise<number> {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      workload === 'get-by-key'
+        ? {
+            method: 'GET',
+            setupRequest: (req) => ({ ...req, path: `/customers/${(n++ % CUSTOMERS) + 1}` }),
+          }
+        : {
+            method: 'PATCH',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req) => {
+              n += 1;
+              return { ...req, path: `/customers/${(n % CUSTOMERS) + 1}`, body: JSON.stringify({ street: `Bench Street ${n}` }) };
+            },
+          },
+    ],
+  });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) console.log(`  (${workload}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`);
+  return result.requests.average;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((resolve) => child.once('exit', resolve));
+}
