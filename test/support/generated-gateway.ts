@@ -22,6 +22,8 @@ export interface GeneratedGatewayOptions {
   readonly sourceName: string;
   readonly seed: (db: Knex) => Promise<unknown>;
   readonly init?: GenerateFromSourceOptions;
+  /** Raw top-level configuration sections (auth, policies, …) replacing the test defaults. */
+  readonly extra?: Record<string, unknown>;
 }
 
 export interface GeneratedGateway {
@@ -46,6 +48,10 @@ export async function generateAndServe(options: GeneratedGatewayOptions): Promis
         [options.sourceName]: options.url === undefined ? { client: 'pglite', connection: 'memory://' } : { client: 'pg', connection: options.url },
       },
       log: { level: 'error', requests: false },
+      // As in the CRUD suites: the contract is under test here, not authentication or limits.
+      auth: { disabled: true },
+      rateLimit: { enabled: false },
+      ...options.extra,
     },
     env: {},
   });
