@@ -106,6 +106,13 @@ describe('audit events on a PostgreSQL store', { skip }, () => {
     assert.ok(text.includes('[masked:pii]'));
   });
 
+  it('when a probe calls /healthz or /readyz, then no event is recorded (probes are excluded unless includeHealth)', async () => {
+    assert.equal((await gw.http.get('/healthz').set('X-Request-Id', 'ev-probe-1')).status, 200);
+    assert.equal((await gw.http.get('/readyz').set('X-Request-Id', 'ev-probe-2')).status, 200);
+    assert.deepEqual(await eventsFor(gw.storeDb, 'ev-probe-1'), []);
+    assert.deepEqual(await eventsFor(gw.storeDb, 'ev-probe-2'), []);
+  });
+
   it('when a route does not exist, then a denied event with status 404 and no SQL', async () => {
     const res = await gw.http.get('/no-such-thing').set('X-Request-Id', 'ev-404');
     assert.equal(res.status, 404);
