@@ -232,6 +232,21 @@ for (const backend of backends()) {
       });
     });
 
+    describe('database errors the gateway did not foresee', () => {
+      it('when a column is renamed under the running gateway, then 500 internal_error says nothing of SQL', async () => {
+        await t.db.raw(`alter table "ITEM_MSTR" rename column "DESCR" to "DESCRIPTION_TXT"`);
+        try {
+          const problem = assertProblem(await t.http.get('/items?limit=1'), 500, 'internal_error');
+          assert.equal(problem.detail, 'internal server error');
+          assert.equal(problem.hint, undefined);
+          assert.doesNotMatch(JSON.stringify(problem), /DESCR|ITEM_MSTR|column/);
+        } finally {
+          await t.db.raw(`alter table "ITEM_MSTR" rename column "DESCRIPTION_TXT" to "DESCR"`);
+        }
+        await t.http.get('/items?limit=1').expect(200);
+      });
+    });
+
     describe('collection writes', () => {
       it('when DELETE has no filter, then 400 unfiltered_write and nothing is deleted', async () => {
         assertProblem(await t.http.delete('/customer-notes'), 400, 'unfiltered_write');

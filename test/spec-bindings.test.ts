@@ -14,6 +14,7 @@ import { checkBindings } from '../src/openapi/check-bindings.js';
 import { loadSpec } from '../src/openapi/load-spec.js';
 import { createLogger } from '../src/observability/logger.js';
 import { ERP_SPEC, projectRoot } from './support/gateway.js';
+import { freshDatabase, testPostgres } from './support/pg-env.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -161,7 +162,10 @@ describe('contract checks at start-up', () => {
     const file = path.join(dir, 'broken.yaml');
     try {
       await writeFile(file, YAML.stringify(variant((d) => rebind(d, 'items', { table: 'ITEMS' }))));
-      const config = loadConfig({ raw: { spec: file, sources: { erp: { client: 'pglite', connection: 'memory://' } } }, env: {} });
+      // An empty database; the runner's PostgreSQL when there is one, since a second PGlite costs seconds to start.
+      const pg = testPostgres();
+      const source = 'skip' in pg ? { client: 'pglite', connection: 'memory://' } : { client: 'pg', connection: await freshDatabase('spec') };
+      const config = loadConfig({ raw: { spec: file, sources: { erp: source } }, env: {} });
       await assert.rejects(createGateway(config, createLogger({ level: 'error', silent: true })), (err: unknown) => {
         assert.ok(err instanceof SpecError);
         // A fresh, empty database: the table is simply not there.
