@@ -34,7 +34,7 @@ export interface GatewayOptions {
 }
 
 export async function createGateway(config: GatehouseConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
-  const sources = options.sources ?? createDataSources(config.sources);
+  const sources = options.sources ?? createDataSources(config.sources, logger);
   let store: Store | undefined;
   let auditor: Auditor | undefined;
   let rateLimitStores: RateLimitStores | undefined;

@@ -19,11 +19,18 @@ export interface DataSources {
   destroy(): Promise<void>;
 }
 
-export function createDataSources(configs: Readonly<Record<string, SourceConfig>>): DataSources {
+/** Where knex's own warnings go (connection errors, pool trouble); without it they would bypass the JSON log. */
+export interface SourceLogger {
+  warn(message: string, meta: Record<string, unknown>): unknown;
+  error(message: string, meta: Record<string, unknown>): unknown;
+}
+
+export function createDataSources(configs: Readonly<Record<string, SourceConfig>>, logger?: SourceLogger): DataSources {
   const sources = new Map<string, DataSource>();
   for (const [name, config] of Object.entries(configs)) {
     const dialect = dialectFor(config.client, name);
-    sources.set(name, { name, config, dialect, db: knex(dialect.knexConfig(config)) });
+    const log = logger ? knexLog(logger, name) : undefined;
+    sources.set(name, { name, config, dialect, db: knex({ ...dialect.knexConfig(config), ...(log ? { log } : {}) }) });
   }
   return {
     get: (name) => sources.get(name),
@@ -37,6 +44,16 @@ export function createDataSources(configs: Readonly<Record<string, SourceConfig>
     async destroy() {
       await Promise.all([...sources.values()].map((s) => s.db.destroy().catch(() => undefined)));
     },
+  };
+}
+
+function knexLog(logger: SourceLogger, source: string): Knex.Config['log'] {
+  const text = (m: unknown): string => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m));
+  return {
+    warn: (m: unknown) => logger.warn('database warning', { event: 'db_warning', source, detail: text(m) }),
+    error: (m: unknown) => logger.error('database error', { event: 'db_error', source, detail: text(m) }),
+    deprecate: (m: unknown) => logger.warn('knex deprecation', { event: 'db_warning', source, detail: text(m) }),
+    debug: () => undefined,
   };
 }
 

@@ -20,7 +20,7 @@ export function registerDemo(program: Command): void {
       await run(async () => {
         const config = demoConfig(opts, process.env);
         const logger = createLogger({ level: config.log.level });
-        const sources = createDataSources(config.sources);
+        const sources = createDataSources(config.sources, logger);
         const summary = await seedErp(sources.get('erp')!.db);
         const running = await startGateway(config, logger, { sources });
         stopOnSignals(running, logger);
