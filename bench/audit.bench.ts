@@ -2,9 +2,10 @@
 // measured in one run (gateways as child processes, autocannon on loopback, runs interleaved off/on/off/on).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,15 +42,29 @@ export async function run(): Promise<void> {
       'get-by-key': { off: [], on: [] },
       'single-row-write': { off: [], on: [] },
     };
+    // CPU time (gateway process + every PostgreSQL process) per request: what capacity costs, whatever else the
+    // machine is doing; throughput on a shared machine also moves with other load.
+    const cpu: Record<Workload, { off: number[]; on: number[] }> = {
+      'get-by-key': { off: [], on: [] },
+      'single-row-write': { off: [], on: [] },
+    };
+    const postmaster = Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of ['off', 'on'] as const) {
         const { child, url } = await serve(configs[mode]);
         children.push(child);
         for (const workload of ['get-by-key', 'single-row-write'] as const) {
           await load(url, workload, 2); // warm-up
-          const rps = await load(url, workload, DURATION_S);
+          const gatewayBefore = cpuTicks([child.pid!]);
+          const before = cpuTicks([child.pid!, postmaster, ...childPids(postmaster)]);
+          const { rps, requests } = await load(url, workload, DURATION_S);
+          const msPerRequest = ((cpuTicks([child.pid!, postmaster, ...childPids(postmaster)]) - before) * TICK_MS) / requests;
+          const gatewayMs = ((cpuTicks([child.pid!]) - gatewayBefore) * TICK_MS) / requests;
           results[workload][mode].push(rps);
-          console.log(`  round ${round + 1} audit ${mode.padEnd(3)} ${workload.padEnd(16)} ${rps.toFixed(0)} req/s`);
+          cpu[workload][mode].push(msPerRequest);
+          console.log(
+            `  round ${round + 1} audit ${mode.padEnd(3)} ${workload.padEnd(16)} ${rps.toFixed(0).padStart(6)} req/s  ${msPerRequest.toFixed(3)} CPU ms/request (gateway ${gatewayMs.toFixed(3)})`,
+          );
         }
         child.kill('SIGTERM');
         await exited(child);
@@ -57,9 +72,18 @@ export async function run(): Promise<void> {
     }
     console.log(
       `\nStrict audit, PostgreSQL store (${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} rounds; ` +
-        'the test server runs with fsync=off, so a commit costs its round trip and WAL write but no disk flush):',
+        'the test server runs with fsync=off, so a commit costs its round trip and WAL write but no disk flush; ' +
+        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs):`,
     );
     const targets: Record<Workload, number> = { 'get-by-key': 0.1, 'single-row-write': 0.15 };
+    for (const workload of ['get-by-key', 'single-row-write'] as const) {
+      const cpuOff = mean(cpu[workload].off);
+      const cpuOn = mean(cpu[workload].on);
+      console.log(
+        `  ${workload.padEnd(16)} CPU per request: off ${cpuOff.toFixed(3)} ms, on ${cpuOn.toFixed(3)} ms → ` +
+          `capacity on/off ${(cpuOff / cpuOn).toFixed(3)} (cost ${((1 - cpuOff / cpuOn) * 100).toFixed(1)}%)`,
+      );
+    }
     for (const workload of ['get-by-key', 'single-row-write'] as const) {
       const off = mean(results[workload].off);
       const on = mean(results[workload].on);
@@ -117,7 +141,7 @@ async function serve(configFile: string): Promise<{ child: ChildProcess; url: st
   throw new Error('gateway did not become ready');
 }
 
-async function load(url: string, workload: Workload, seconds: number): Promise<number> {
+async function load(url: string, workload: Workload, seconds: number): Promise<{ rps: number; requests: number }> {
   let n = 0;
   const result = await autocannon({
     url,
@@ -141,7 +165,39 @@ async function load(url: string, workload: Workload, seconds: number): Promise<n
   });
   const bad = result.non2xx + result.errors + result.timeouts;
   if (bad > 0) console.log(`  (${workload}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`);
-  return result.requests.average;
+  return { rps: result.requests.average, requests: result.requests.total };
+}
+
+/** Clock ticks per second on Linux (USER_HZ), which /proc reports CPU time in. */
+const TICK_MS = 10;
+
+function cpuTicks(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of new Set(pids)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime (fields 14–17; here 0-based from field 3).
+      total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // The process is gone.
+    }
+  }
+  return total;
+}
+
+function childPids(parent: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
 function mean(values: readonly number[]): number {

@@ -1,4 +1,5 @@
 // AuditRecord ⇄ audit_events row: exact inverses, so a stored record re-hashes to the hash it was stored with.
+import type { Knex } from 'knex';
 import type { AuditClient, AuditContent, AuditPrincipal, AuditRecord, AuditStatement } from './event.js';
 import type { JsonValue } from './json-value.js';
 
@@ -29,19 +30,30 @@ export function recordToRow(r: AuditRecord): EventRow {
     row_count: r.rows,
     subject: r.principal?.subject ?? null,
     client_id: r.principal?.clientId ?? null,
-    // jsonb values go as JSON text: node-postgres would send a JS array as a PostgreSQL array.
-    scopes: r.principal ? JSON.stringify(r.principal.scopes) : null,
-    roles: r.principal ? JSON.stringify(r.principal.roles) : null,
+    // jsonb columns hold the values themselves: rows travel to the store as one JSON document (see insertRecords).
+    scopes: r.principal ? r.principal.scopes : null,
+    roles: r.principal ? r.principal.roles : null,
     token_id: r.principal?.tokenId ?? null,
     client_ip: r.client.ip,
-    forwarded_for: JSON.stringify(r.client.forwardedFor),
+    forwarded_for: r.client.forwardedFor,
     zone: r.client.zone,
     peer_ip: r.client.peer,
-    statements: JSON.stringify(r.statements),
-    detail: r.detail === null ? null : JSON.stringify(r.detail),
+    statements: r.statements,
+    detail: r.detail,
     prev_hash: r.prevHash,
     hash: r.hash,
   };
+}
+
+/**
+ * Inserts records with one statement and one parameter: the rows as a JSON array, expanded by PostgreSQL
+ * (jsonb_populate_recordset). Far cheaper on the request path than ~30 bound parameters per row.
+ */
+export async function insertRecords(db: Knex | Knex.Transaction, records: readonly AuditRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await db.raw(`insert into ${EVENTS_TABLE} select * from jsonb_populate_recordset(null::${EVENTS_TABLE}, ?::jsonb)`, [
+    JSON.stringify(records.map(recordToRow)),
+  ]);
 }
 
 export function rowToRecord(row: EventRow): AuditRecord {

@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { AuditUnavailableError } from './audit-unavailable-error.js';
 import { CHECKPOINTS_TABLE, checkpointToRow, rowToCheckpoint, signCheckpoint, type Checkpoint, type CheckpointKind } from './checkpoint.js';
 import type { AuditContent, AuditRecord } from './event.js';
-import { EVENTS_TABLE, iso, recordToRow, rowToRecord } from './event-row.js';
+import { EVENTS_TABLE, insertRecords, iso, rowToRecord } from './event-row.js';
 import { chain, GENESIS_HASH, type ChainHead } from './hash-chain.js';
 import type { CheckpointSigner } from './signing.js';
 
@@ -238,14 +238,10 @@ class GroupCommitWriter implements AuditWriter {
   }
 
   private async insert(records: readonly AuditRecord[], checkpoint: Checkpoint | undefined): Promise<void> {
-    const rows = records.map(recordToRow);
-    if (!checkpoint) {
-      // One multi-row INSERT is one atomic statement: no BEGIN / COMMIT round trips.
-      if (rows.length > 0) await this.o.db(EVENTS_TABLE).insert(rows);
-      return;
-    }
+    // One statement is atomic: without a checkpoint there is no need for BEGIN / COMMIT round trips.
+    if (!checkpoint) return insertRecords(this.o.db, records);
     await this.o.db.transaction(async (trx) => {
-      if (rows.length > 0) await trx(EVENTS_TABLE).insert(rows);
+      await insertRecords(trx, records);
       await trx(CHECKPOINTS_TABLE).insert(checkpointToRow(checkpoint));
     });
   }
