@@ -4,7 +4,8 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/'] },
+  // tmp/ holds local scratch files (git-ignored); test/generated/ is written by openapi-typescript.
+  { ignores: ['dist/', 'node_modules/', 'tmp/', 'test/generated/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
