@@ -88,6 +88,31 @@ describe('hash chain', () => {
     assert.notEqual(recordHash({ ...record!, principal: { ...content.principal!, scopes: ['a'] } }), record!.hash);
   });
 
+  it('when any field of a record, at any depth, is changed, then the hash changes (no field is left out of it)', () => {
+    const [record] = chain('i1', { seq: 0, hash: GENESIS_HASH, recordedAt: undefined }, [
+      { ...content, detail: { note: 'x' }, statements: [{ ...content.statements[0]!, bindings: [{ json: 1 }, 'v'] }] },
+    ], '2026-01-02T03:04:06.000Z').records;
+    const base = record!;
+    const variants: Array<[string, unknown]> = [];
+    const mutate = (value: unknown): unknown =>
+      typeof value === 'number' ? value + 1 : typeof value === 'string' ? `${value}x` : value === null ? 'x' : Array.isArray(value) ? [...value, value[0] ?? 'x'] : { ...value as object, x: 1 };
+    for (const [key, value] of Object.entries(base)) {
+      if (key === 'hash') continue;
+      const structured = key === 'principal' || key === 'client';
+      if (!structured) variants.push([key, { ...base, [key]: mutate(value) }]);
+      if (structured && value && typeof value === 'object') {
+        for (const [inner, v] of Object.entries(value)) variants.push([`${key}.${inner}`, { ...base, [key]: { ...value, [inner]: mutate(v) } }]);
+      }
+    }
+    for (const [inner, v] of Object.entries(base.statements[0]!)) {
+      variants.push([`statements.0.${inner}`, { ...base, statements: [{ ...base.statements[0]!, [inner]: mutate(v) }] }]);
+    }
+    // An object binding must not hash like the string of its JSON text.
+    variants.push(['bindings object → string', { ...base, statements: [{ ...base.statements[0]!, bindings: ['{"json":1}', 'v'] }] }]);
+    assert.ok(variants.length > 35, `${variants.length} variants`);
+    for (const [name, variant] of variants) assert.notEqual(recordHash(variant as typeof base), base.hash, name);
+  });
+
   it('when a record goes to a row and back (through JSON, as the store receives it), then it is unchanged', () => {
     const [record] = chain('i1', { seq: 41, hash: 'f'.repeat(64), recordedAt: undefined }, [content], '2026-01-02T03:04:06.000Z').records;
     const parsed = JSON.parse(JSON.stringify(recordToRow(record!))) as Record<string, unknown>;

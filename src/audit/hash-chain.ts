@@ -13,9 +13,9 @@ export interface ChainHead {
 
 /**
  * RFC 8785 (JCS) canonical JSON: members sorted by UTF-16 code units, numbers and strings as ECMAScript's
- * JSON.stringify writes them. Written here rather than with the `canonicalize` package because it runs for every
- * record on the request path and is several times faster on these shapes; test/audit-canonical.test.ts checks the
- * two agree. Inputs are JSON values from toJsonValue (no lone surrogates, no undefined).
+ * JSON.stringify writes them (checkpoint payloads, free-form values inside record hashes). Written here rather than
+ * taken from the `canonicalize` package, which is several times slower because it scans every string for lone
+ * surrogates that toJsonValue already removed; test/audit-canonical.test.ts checks the two agree.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
@@ -55,9 +55,49 @@ export function canonicalJson(value: unknown): string {
 
 /** The hash a record should have; a `hash` field on the argument is ignored. */
 export function recordHash(record: Omit<AuditRecord, 'hash'> & { readonly hash?: string }): string {
-  const { instanceId, seq, recordedAt, prevHash, hash: _stored, ...content } = record;
-  const hashed = { v: 1, instanceId, seq, recordedAt, prevHash, content };
-  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+  return createHash('sha256').update(hashedForm(record)).digest('hex');
+}
+
+/**
+ * The bytes a record's hash is taken over: a JSON array in a fixed field order. Position, not a member name, says
+ * what each value is, so the form is canonical by construction and JSON.stringify writes it natively (this runs for
+ * every request). Free-form values (object bindings, detail) go in as RFC 8785 text wrapped in a one-element
+ * array, so that no object can encode like a string.
+ */
+export function hashedForm(r: Omit<AuditRecord, 'hash'>): string {
+  const p = r.principal;
+  const c = r.client;
+  return JSON.stringify([
+    2,
+    r.instanceId,
+    r.seq,
+    r.recordedAt,
+    r.prevHash,
+    r.id,
+    r.kind,
+    r.ref,
+    r.occurredAt,
+    r.requestId,
+    r.method,
+    r.path,
+    r.route,
+    r.operationId,
+    r.resource,
+    r.status,
+    r.outcome,
+    r.errorCode,
+    r.deniedBy,
+    r.latencyMs,
+    r.rows,
+    p ? [p.subject, p.clientId, p.scopes, p.roles, p.tokenId] : null,
+    [c.ip, c.forwardedFor, c.zone, c.peer],
+    r.statements.map((s) => [s.source, s.sql, s.bindings.map(freeForm), s.rows, s.durationMs, s.error]),
+    r.detail === null ? null : freeForm(r.detail),
+  ]);
+}
+
+function freeForm(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? [canonicalJson(value)] : value;
 }
 
 /** Chains `contents` after `head`; returns the records and the new head. Pure. */
