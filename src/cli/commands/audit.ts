@@ -135,6 +135,7 @@ function progressBar(label: string, quiet: boolean): { update: (done: number, to
   let started = false;
   return {
     update(done, total) {
+      if (total === 0) return;
       if (!started) {
         bar.start(total, done);
         started = true;

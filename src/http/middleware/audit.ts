@@ -85,9 +85,14 @@ export function auditRequests(auditor: Auditor): RequestHandler {
       return false;
     }) as Response['write'];
 
+    let holding = false;
     res.end = ((...args: EndArgs): Response => {
+      // A second response while the first waits for its record (e.g. the request timeout firing meanwhile) is
+      // dropped: the first one, whose event is being stored, is what the client gets.
+      if (holding) return res;
       if (settled) return originalEnd(...args);
       settled = true;
+      holding = strict;
       const finish = (): void => {
         const content = audit.build(res.statusCode, false);
         const stored = auditor.writer.append(content);
