@@ -188,10 +188,50 @@ describe('auditor API', { skip }, () => {
     assert.deepEqual(e.detail, { filters: { subject: 'alice' } });
   });
 
+  it('when a token is invalid or a policy denies, then the event records the denial with its code', async () => {
+    const bad = await gw.http.get('/customers/1').set('Authorization', 'Bearer not.a.jwt').set('X-Request-Id', 'api-bad-token');
+    assert.equal(bad.status, 401);
+    const denied = await gw.http.delete('/customers/1').set('Authorization', `Bearer ${reader}`).set('X-Request-Id', 'api-policy');
+    assert.equal(denied.status, 403);
+    for (const [requestId, res] of [['api-bad-token', bad], ['api-policy', denied]] as const) {
+      const [e] = ((await get(`/_gatehouse/audit/events?requestId=${requestId}`)).body as Page).events;
+      assert.equal(e?.status, res.status, requestId);
+      assert.equal(e?.outcome, 'denied');
+      assert.equal((e as unknown as { errorCode: string }).errorCode, res.body.code);
+    }
+    const [policyEvent] = ((await get('/_gatehouse/audit/events?requestId=api-policy')).body as Page).events;
+    assert.equal(policyEvent?.principal.subject, 'alice');
+    assert.equal(policyEvent?.operationId, 'deleteCustomer');
+  });
+
   it('when /openapi.json is read, then it lists the auditor endpoints with scope audit:read', async () => {
     const doc = (await gw.http.get('/openapi.json')).body as { paths: Record<string, { get: { security: unknown } }> };
     for (const p of ['/_gatehouse/audit/events', '/_gatehouse/audit/events/{id}', '/_gatehouse/audit/verify']) {
       assert.deepEqual(doc.paths[p]?.get.security, [{ bearer: ['audit:read'] }], p);
     }
+  });
+});
+
+describe('audit of requests refused by the source allowlist', { skip }, () => {
+  let gw: AuditedGateway;
+  before(async () => {
+    gw = await startAuditedGateway({
+      dataUrl: await freshDatabase('audit_ip_data'),
+      store: await freshDatabase('audit_ip_store'),
+      extra: { network: { allow: ['10.0.0.0/8'] } },
+    });
+  });
+  after(async () => gw?.close());
+
+  it('when the caller address is not allowed, then 403 ip_not_allowed and an event with the address', async () => {
+    const res = await gw.http.get('/customers/1').set('X-Request-Id', 'ip-refused');
+    assert.equal(res.status, 403);
+    assert.equal(res.body.code, 'ip_not_allowed');
+    const [e] = (await gw.storeDb('audit_events').where({ request_id: 'ip-refused' })) as Array<Record<string, unknown>>;
+    assert.equal(e?.status, 403);
+    assert.equal(e?.error_code, 'ip_not_allowed');
+    assert.equal(e?.outcome, 'denied');
+    assert.equal(e?.client_ip, '127.0.0.1');
+    assert.deepEqual(e?.statements, []);
   });
 });
