@@ -1,6 +1,7 @@
 // `gatehouse init`: write a first OpenAPI document from a live database (introspection → bindings → file).
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
@@ -8,7 +9,7 @@ import type { GatehouseConfig } from '../../config/types.js';
 import { createDataSources } from '../../db/sources.js';
 import { generateFromSource, type GeneratedSpec } from '../../openapi/generate/generate-from-source.js';
 import type { NamingStyle } from '../../openapi/generate/naming.js';
-import { formatFor, serializeDocument } from '../../openapi/generate/serialize-document.js';
+import { documentChunks, formatFor } from '../../openapi/generate/serialize-document.js';
 import { SourceInputError } from '../../openapi/generate/source-input-error.js';
 import { didYouMean } from '../../util/did-you-mean.js';
 import { initProgressBar } from '../progress-bar.js';
@@ -73,18 +74,27 @@ async function initCommand(opts: InitOptions): Promise<void> {
     progress.stop();
     await sources.destroy();
   }
-  const text = serializeDocument(generated.document, formatFor(out), sourceName);
+  // Written piece by piece: a 1,000-table document is never held as one string.
+  const chunks = documentChunks(generated.document, formatFor(out), sourceName);
   if (out === undefined) {
-    process.stdout.write(text);
+    for (const chunk of chunks) {
+      if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    }
   } else {
+    let file: FileHandle;
     try {
       await mkdir(path.dirname(out), { recursive: true });
       // `wx` keeps the refusal honest if the file appeared while we were introspecting.
-      await writeFile(out, text, { flag: opts.force ? 'w' : 'wx' });
+      file = await open(out, opts.force ? 'w' : 'wx');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') throw new UsageError(`${out} already exists; use --force to overwrite it`);
       throw new UsageError(`cannot write ${out}: ${code ?? String(err)}`);
+    }
+    try {
+      for (const chunk of chunks) await file.write(chunk);
+    } finally {
+      await file.close();
     }
   }
   if (!opts.quiet) process.stderr.write(report(generated, out));
