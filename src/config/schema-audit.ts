@@ -29,7 +29,11 @@ export const auditJsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    /** strict: a response is released only after its event is durable. buffered: events are queued and may be lost in a crash. */
+    /**
+     * strict (default): a response is released only after its event is committed, and a mutation runs only after
+     * its intent is. buffered: responses and mutations do not wait; a crash loses every record still queued (up to
+     * queueSize) and may leave a change with no intent. A full queue or a failed store still answers 503.
+     */
     mode: { enum: ['strict', 'buffered'], default: 'strict' },
     /** Names this instance's hash chain; keep it stable across restarts (default: the host name). */
     instanceId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
