@@ -173,6 +173,23 @@ for (const backend of BACKENDS) {
         assert.equal(result.errors, 0, describeProblems(result));
       });
 
+      it('when views are asked to be writable, then their collection gets write operations and the binding says writable', async () => {
+        const writable = await generateAndServe({
+          url: undefined,
+          sourceName: 'legacy',
+          seed: loadLegacyFixture,
+          init: { schemas: ['legacy'], include: ['Open Orders'], writableViews: true },
+        });
+        try {
+          const item = (writable.generated.document as unknown as Doc).paths['/open-orders']!;
+          assert.deepEqual(['get', 'post', 'patch', 'delete'].filter((m) => m in item), ['get', 'post', 'patch', 'delete']);
+          assert.equal((item['x-gatehouse'] as unknown as { writable?: boolean }).writable, true);
+          assert.equal((await writable.http.get('/open-orders')).status, 200);
+        } finally {
+          await writable.close();
+        }
+      });
+
       it('when init runs with --naming snake, then API names are snake_case and the document still serves', async () => {
         const snake = await generateAndServe({
           url: undefined,
