@@ -140,13 +140,21 @@ describe('auditor API', { skip }, () => {
   });
 
   it('when NDJSON or CSV is asked for, then every matching record is streamed', async () => {
-    const ndjson = await get('/_gatehouse/audit/events?subject=alice&resource=customers&kind=request').set('Accept', 'application/x-ndjson');
+    const ndjson = await get('/_gatehouse/audit/events?subject=alice&resource=customers&kind=request')
+      .set('Accept', 'application/x-ndjson')
+      .set('X-Request-Id', 'api-export');
     assert.equal(ndjson.status, 200);
     assert.match(ndjson.headers['content-type'] ?? '', /^application\/x-ndjson/);
     assert.equal(ndjson.headers['transfer-encoding'], 'chunked');
     const lines = ndjson.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 13);
     assert.equal(lines[0]?.requestId, 'api-read-1');
+    // A streamed body leaves only after an intent is stored (write-ahead), and the export ends with its event.
+    const exportRecords = ((await get('/_gatehouse/audit/events?requestId=api-export')).body as Page).events;
+    assert.deepEqual(exportRecords.map((e) => [e.kind, e.detail]), [
+      ['intent', { action: 'stream' }],
+      ['request', { filters: { subject: 'alice', resource: 'customers', kind: 'request' } }],
+    ]);
     const csv = await get('/_gatehouse/audit/events?subject=alice&resource=customers&kind=request&format=csv');
     assert.equal(csv.status, 200);
     assert.match(csv.headers['content-type'] ?? '', /^text\/csv/);

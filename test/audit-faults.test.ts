@@ -145,3 +145,26 @@ describe('audit queue full', { skip }, () => {
     for (const r of refused) assert.ok(!stored.has(r.id), `${r.id} refused has no stored event`);
   });
 });
+
+describe('buffered audit', { skip }, () => {
+  let gw: AuditedGateway;
+
+  before(async () => {
+    gw = await startAuditedGateway({
+      dataUrl: await freshDatabase('audit_buffered_data'),
+      store: await freshDatabase('audit_buffered_store'),
+      audit: { mode: 'buffered' },
+    });
+  });
+  after(async () => gw?.close());
+
+  it('when audit is buffered, then requests are answered and their events still reach the store, chained', async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `buffered-${i}`);
+    for (const id of ids) assert.equal((await gw.http.get('/items?limit=1').set('X-Request-Id', id)).status, 200);
+    await waitFor('the buffered events are committed', async () => {
+      const rows = (await gw.storeDb('audit_events').whereIn('request_id', ids).count({ n: '*' }).first()) as { n: string };
+      return Number(rows.n) === ids.length;
+    });
+    assert.deepEqual((await gw.auditor.verify()).problems, []);
+  });
+});
