@@ -31,7 +31,8 @@ export function initProgressBar(stream: NodeJS.WriteStream, options: { quiet: bo
   return {
     stage(name) {
       if (started) bar.update({ stage: STAGE_TEXT[name] });
-      else stream.write(`init: ${STAGE_TEXT[name]}…\n`);
+      // Generating is what the bar itself shows, from its first relation on.
+      else if (name !== 'generating') stream.write(`init: ${STAGE_TEXT[name]}…\n`);
     },
     relation(done, total) {
       if (!started) {

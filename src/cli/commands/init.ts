@@ -18,14 +18,14 @@ import { run, UsageError } from '../run-command.js';
 interface InitOptions {
   config: string;
   source?: string;
-  schema: string[];
-  include: string[];
-  exclude: string[];
+  schema?: string[];
+  include?: string[];
+  exclude?: string[];
   out?: string;
-  force: boolean;
+  force?: boolean;
   naming: NamingStyle;
-  writableViews: boolean;
-  quiet: boolean;
+  writableViews?: boolean;
+  quiet?: boolean;
 }
 
 export function registerInit(program: Command): void {
@@ -34,14 +34,14 @@ export function registerInit(program: Command): void {
     .description('write a first OpenAPI document from a live database: tables, views, keys, types, foreign keys')
     .option('-c, --config <file>', 'configuration file naming the sources (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
     .option('-s, --source <name>', 'the source to read (default: the only configured source)')
-    .option('--schema <schema>', 'schema to read; repeat or comma-separate for several (default: the source default)', commaList, [])
-    .option('--include <glob>', 'only tables and views matching this glob (name or schema.name, any case); repeatable', repeated, [])
-    .option('--exclude <glob>', 'leave out tables and views matching this glob; repeatable', repeated, [])
+    .option('--schema <schema>', 'schema to read; repeat or comma-separate for several (default: the source default)', commaList)
+    .option('--include <glob>', 'only tables and views matching this glob (name or schema.name, any case); repeatable', repeated)
+    .option('--exclude <glob>', 'leave out tables and views matching this glob; repeatable', repeated)
     .option('-o, --out <file>', 'where to write the document (.yaml or .json; - for stdout; default: the config\'s spec path)')
-    .option('-f, --force', 'overwrite the output file if it exists', false)
+    .option('-f, --force', 'overwrite the output file if it exists')
     .option('--naming <style>', 'API names: camel (orderDate) or snake (order_date)', naming, 'camel')
-    .option('--writable-views', 'give views write operations too (default: views are read-only)', false)
-    .option('-q, --quiet', 'no progress bar and no report on stderr', false)
+    .option('--writable-views', 'give views write operations too (otherwise views are read-only)')
+    .option('-q, --quiet', 'no progress bar and no report on stderr')
     .action(async (opts: InitOptions) => {
       await run(() => initCommand(opts));
     });
@@ -56,7 +56,7 @@ async function initCommand(opts: InitOptions): Promise<void> {
     throw new UsageError(`${out} already exists; use --force to overwrite it, or --out to write elsewhere`);
   }
   const sources = createDataSources({ [sourceName]: config.sources[sourceName]! });
-  const progress = initProgressBar(process.stderr, { quiet: opts.quiet });
+  const progress = initProgressBar(process.stderr, { quiet: opts.quiet === true });
   let generated: GeneratedSpec;
   try {
     generated = await generateFromSource(sources.get(sourceName)!, {
@@ -64,7 +64,7 @@ async function initCommand(opts: InitOptions): Promise<void> {
       include: opts.include,
       exclude: opts.exclude,
       naming: opts.naming,
-      writableViews: opts.writableViews,
+      writableViews: opts.writableViews === true,
       progress,
     });
   } catch (err) {
@@ -123,13 +123,13 @@ function report(generated: GeneratedSpec, out: string | undefined): string {
   return `${lines.join('\n')}\n`;
 }
 
-function commaList(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+function commaList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 
 /** Globs are not split on commas: `{cust,ord}_*` is one pattern. */
-function repeated(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function repeated(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function naming(value: string): NamingStyle {
