@@ -34,6 +34,10 @@ export function createValidatorFactory(): ValidatorFactory {
   ajv.addFormat('decimal', /^-?(?:\d+\.?\d*|\.\d+)$/);
   ajv.addFormat('int64', { type: 'string', validate: (s: string) => /^-?\d{1,19}$/.test(s) });
   ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
+  // Legacy `timestamp` / `time` columns (no time zone) read back without an offset; what a client read it
+  // must be able to write back, so the offset is optional here (the calendar and clock are still checked).
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+  ajv.addFormat('time', { type: 'string', validate: (s: string) => TIME.test(s) && validClock(s) });
   const cache = new Map<Resource, ResourceValidators>();
   return {
     forResource(resource) {
@@ -94,4 +98,21 @@ function describe(e: ErrorObject): FieldProblem {
     return { pointer: e.instancePath || '/', detail: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
   }
   return { pointer: e.instancePath || '/', detail: e.message ?? 'is invalid' };
+}
+
+const TIME = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2})?$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2})?)$/;
+
+function validClock(time: string): boolean {
+  const [h, m, sec] = time.slice(0, 8).split(':').map(Number) as [number, number, number];
+  return h <= 23 && m <= 59 && sec <= 60;
+}
+
+/** RFC 3339 date-time, the offset optional; the date must exist (no 2023-02-30). */
+function isDateTime(value: string): boolean {
+  const match = DATE_TIME.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && validClock(match[4]!);
 }
