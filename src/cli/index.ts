@@ -12,7 +12,9 @@ import { registerToken } from './commands/token.js';
 const program = new Command()
   .name('gatehouse')
   .description('Spec-driven CRUD API gateway for legacy PostgreSQL and SQL Server databases')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, bad option value) exit 2, like every other bad-input error of ours.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 registerServe(program);
 registerDemo(program);
