@@ -19,6 +19,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = 2;
+// audit.groupCommit.maxWaitMs for the audited gateway (default: the configuration's default).
+const MAX_WAIT_MS = process.env.BENCH_MAX_WAIT_MS === undefined ? undefined : Number(process.env.BENCH_MAX_WAIT_MS);
 const CUSTOMERS = 500;
 
 type Workload = 'get-by-key' | 'single-row-write';
@@ -48,6 +50,11 @@ export async function run(): Promise<void> {
       'get-by-key': { off: [], on: [] },
       'single-row-write': { off: [], on: [] },
     };
+    // The gateway process alone: what audit costs the gateway when the store runs on its own server.
+    const gatewayCpu: Record<Workload, { off: number[]; on: number[] }> = {
+      'get-by-key': { off: [], on: [] },
+      'single-row-write': { off: [], on: [] },
+    };
     const postmaster = Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of ['off', 'on'] as const) {
@@ -62,6 +69,7 @@ export async function run(): Promise<void> {
           const gatewayMs = ((cpuTicks([child.pid!]) - gatewayBefore) * TICK_MS) / requests;
           results[workload][mode].push(rps);
           cpu[workload][mode].push(msPerRequest);
+          gatewayCpu[workload][mode].push(gatewayMs);
           console.log(
             `  round ${round + 1} audit ${mode.padEnd(3)} ${workload.padEnd(16)} ${rps.toFixed(0).padStart(6)} req/s  ${msPerRequest.toFixed(3)} CPU ms/request (gateway ${gatewayMs.toFixed(3)})`,
           );
@@ -81,7 +89,9 @@ export async function run(): Promise<void> {
       const cpuOn = mean(cpu[workload].on);
       console.log(
         `  ${workload.padEnd(16)} CPU per request: off ${cpuOff.toFixed(3)} ms, on ${cpuOn.toFixed(3)} ms → ` +
-          `capacity on/off ${(cpuOff / cpuOn).toFixed(3)} (cost ${((1 - cpuOff / cpuOn) * 100).toFixed(1)}%)`,
+          `capacity on/off ${(cpuOff / cpuOn).toFixed(3)} (cost ${((1 - cpuOff / cpuOn) * 100).toFixed(1)}%); ` +
+          `gateway process alone ${mean(gatewayCpu[workload].off).toFixed(3)} → ${mean(gatewayCpu[workload].on).toFixed(3)} ms ` +
+          `(cost ${((1 - mean(gatewayCpu[workload].off) / mean(gatewayCpu[workload].on)) * 100).toFixed(1)}%)`,
       );
     }
     for (const workload of ['get-by-key', 'single-row-write'] as const) {
@@ -113,7 +123,13 @@ async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl:
   };
   if (storeUrl) {
     config.store = { client: 'pg', connection: storeUrl, pool: { max: 4 } };
-    config.audit = { mode: 'strict', instanceId: 'bench', signingKey: key, sink: { stdout: false } };
+    config.audit = {
+      mode: 'strict',
+      instanceId: 'bench',
+      signingKey: key,
+      sink: { stdout: false },
+      ...(MAX_WAIT_MS === undefined ? {} : { groupCommit: { maxWaitMs: MAX_WAIT_MS } }),
+    };
   }
   await writeFile(file, YAML.stringify(config));
   return file;

@@ -80,6 +80,7 @@ class GroupCommitWriter implements AuditWriter {
   private probeTimer: NodeJS.Timeout | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private probing: Promise<boolean> | undefined;
+  private lastBatch = 0;
   private counters = { commits: 0, records: 0, largestBatch: 0, checkpoints: 0, failures: 0 };
 
   constructor(options: AuditWriterOptions) {
@@ -174,10 +175,13 @@ class GroupCommitWriter implements AuditWriter {
 
   private async loop(): Promise<void> {
     while ((this.queue.length > 0 || this.checkpointWanted) && !this.failure) {
-      if (this.o.maxWaitMs > 0 && this.queue.length > 0 && this.queue.length < this.o.maxBatch) {
+      // Linger for company only when commits are already shared: a lone request never waits for others.
+      if (this.o.maxWaitMs > 0 && this.lastBatch > 1 && this.queue.length > 0 && this.queue.length < this.o.maxBatch) {
         await new Promise((r) => setTimeout(r, this.o.maxWaitMs));
       }
-      await this.commit(this.queue.splice(0, this.o.maxBatch));
+      const batch = this.queue.splice(0, this.o.maxBatch);
+      this.lastBatch = batch.length;
+      await this.commit(batch);
     }
   }
 

@@ -45,8 +45,11 @@ export const auditJsonSchema = {
       default: {},
       properties: {
         maxBatch: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
-        /** How long a commit waits for more events to join it; 0 commits as soon as the previous commit is done. */
-        maxWaitMs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
+        /**
+         * Under concurrency (the previous commit was shared), how long a commit waits for more records to join it:
+         * fewer, larger commits for at most this much latency. A lone request never waits. 0: never linger.
+         */
+        maxWaitMs: { type: 'integer', minimum: 0, maximum: 1000, default: 2 },
       },
     },
     checkpoint: {
