@@ -109,12 +109,39 @@ export function chain(
 ): { records: AuditRecord[]; head: ChainHead } {
   let seq = head.seq;
   let prevHash = head.hash;
-  const records = contents.map((content) => {
+  const records = contents.map((c) => {
     seq += 1;
-    const unhashed = { ...content, instanceId, seq, recordedAt, prevHash };
-    const hash = recordHash(unhashed);
-    prevHash = hash;
-    return { ...unhashed, hash };
+    // One literal of fixed shape (not spreads): this runs per request, and spread copies are several times slower.
+    const record = {
+      id: c.id,
+      kind: c.kind,
+      ref: c.ref,
+      occurredAt: c.occurredAt,
+      requestId: c.requestId,
+      method: c.method,
+      path: c.path,
+      route: c.route,
+      operationId: c.operationId,
+      resource: c.resource,
+      status: c.status,
+      outcome: c.outcome,
+      errorCode: c.errorCode,
+      deniedBy: c.deniedBy,
+      latencyMs: c.latencyMs,
+      rows: c.rows,
+      principal: c.principal,
+      client: c.client,
+      statements: c.statements,
+      detail: c.detail,
+      instanceId,
+      seq,
+      recordedAt,
+      prevHash,
+      hash: '',
+    };
+    record.hash = recordHash(record);
+    prevHash = record.hash;
+    return record as AuditRecord;
   });
   return { records, head: { seq, hash: prevHash, recordedAt } };
 }
