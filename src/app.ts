@@ -17,7 +17,7 @@ import type { ValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
 import type { Auditor } from './audit/auditor.js';
 import { auditRequests } from './http/middleware/audit.js';
-import { auditRoutes } from './http/routes/audit.js';
+import { AUDIT_BASE, auditRoutes } from './http/routes/audit.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { authenticate } from './http/middleware/authenticate.js';
 import { authorize } from './http/middleware/authorize.js';
@@ -76,8 +76,10 @@ export function buildApp(deps: AppDeps): Express {
   if (security.verifier) app.use(authenticate(security.verifier, config.auth));
   if (security.policy) app.use(scopedDocumentRoute(deps.document, deps.operations.operations, security.policy));
   // The auditor API (scope audit:read); its own requests are audited like any other.
-  if (deps.auditor) app.use(principalRateLimit(config.rateLimit, security.rateLimitStores, 'audit'));
-  if (deps.auditor) app.use(auditRoutes(deps.auditor));
+  if (deps.auditor) {
+    app.use(AUDIT_BASE, principalRateLimit(config.rateLimit, security.rateLimitStores, 'audit'));
+    app.use(auditRoutes(deps.auditor));
+  }
 
   const data = Router();
   // 5. route: method + path → the spec's Operation.
