@@ -3,6 +3,7 @@ import knex, { type Knex } from 'knex';
 import type { SourceConfig } from '../config/types.js';
 import { dialectFor } from './dialects/index.js';
 import type { Dialect } from './dialects/types.js';
+import { pingDatabase } from './ping.js';
 
 export interface DataSource {
   readonly name: string;
@@ -37,7 +38,7 @@ export function createDataSources(configs: Readonly<Record<string, SourceConfig>
     all: () => [...sources.values()],
     async unreachable(timeoutMs = 2000) {
       const results = await Promise.all(
-        [...sources.values()].map(async (s) => ((await ping(s.db, timeoutMs)) ? undefined : s.name)),
+        [...sources.values()].map(async (s) => ((await pingDatabase(s.db, timeoutMs)) ? undefined : s.name)),
       );
       return results.filter((n): n is string => n !== undefined);
     },
@@ -55,21 +56,4 @@ function knexLog(logger: SourceLogger, source: string): Knex.Config['log'] {
     deprecate: (m: unknown) => logger.warn('knex deprecation', { event: 'db_warning', source, detail: text(m) }),
     debug: () => undefined,
   };
-}
-
-async function ping(db: Knex, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      db.raw('select 1'),
-      new Promise((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
-      }),
-    ]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
 }

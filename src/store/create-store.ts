@@ -5,6 +5,7 @@ import knex, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import type { StoreConfig } from '../config/types.js';
 import { runMigrations, type MigrationResult } from './migrations.js';
+import { pingDatabase } from '../db/ping.js';
 
 export interface Store {
   readonly client: StoreConfig['client'];
@@ -22,7 +23,7 @@ export function createStore(config: StoreConfig): Store {
     client: config.client,
     db,
     migrate: () => runMigrations(db),
-    ping: (timeoutMs = 2000) => ping(db, timeoutMs),
+    ping: (timeoutMs = 2000) => pingDatabase(db, timeoutMs),
     destroy: () => db.destroy(),
   };
 }
@@ -61,21 +62,4 @@ function pgliteConfig(config: StoreConfig): Knex.Config {
     dialect: 'postgres',
     connection: (() => ({ pglite })) as unknown as Knex.Config['connection'],
   };
-}
-
-async function ping(db: Knex, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      db.raw('select 1'),
-      new Promise((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
-      }),
-    ]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
 }
