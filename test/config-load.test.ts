@@ -91,6 +91,17 @@ describe('configuration loading', () => {
     }
   });
 
+  it('when Kubernetes service-link variables for a Service named gatehouse are set, then they are not overrides', async () => {
+    const config = await load(BASE, {
+      GATEHOUSE_PORT: 'tcp://10.96.0.12:8080',
+      GATEHOUSE_PORT_8080_TCP_ADDR: '10.96.0.12',
+      GATEHOUSE_SERVICE_HOST: '10.96.0.12',
+      GATEHOUSE_SERVICE_PORT: '8080',
+      GATEHOUSE_TEST_PG_URL: 'postgres://elsewhere',
+    });
+    assert.equal(config.server.port, 8080);
+  });
+
   it('when an override names an unknown key, then the error names it with a did-you-mean', async () => {
     assert.deepEqual(await problems(BASE, { GATEHOUSE_SERVER__PROT: '1' }), ['server.prot: unknown key (did you mean "port"?)']);
   });

@@ -72,11 +72,15 @@ export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
 /**
  * `GATEHOUSE_SERVER__PORT=9090` sets server.port; `__` separates levels and names are matched
  * case-insensitively against existing keys (source names keep their case). `PORT` sets server.port.
+ * Only names with a `__` (and `GATEHOUSE_SPEC`) are overrides: Kubernetes injects service-link variables
+ * such as `GATEHOUSE_PORT=tcp://…` and `GATEHOUSE_SERVICE_HOST` for a Service named gatehouse, and
+ * other tools set their own `GATEHOUSE_*`; none of them may change, or break, the configuration.
  */
 function applyEnvOverrides(doc: Record<string, unknown>, env: Env): void {
-  const entries = Object.entries(env).filter(([k, v]) => k.startsWith(ENV_PREFIX) && v !== undefined);
+  const entries = Object.entries(env).filter(
+    ([k, v]) => k.startsWith(ENV_PREFIX) && v !== undefined && (k.slice(ENV_PREFIX.length).includes('__') || k === 'GATEHOUSE_SPEC'),
+  );
   for (const [name, value] of entries) {
-    if (name === 'GATEHOUSE_CONFIG') continue;
     const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
     if (segments.length === 0) continue;
     setPath(doc, segments, (keys) => envValue(value as string, keys));
