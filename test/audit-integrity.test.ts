@@ -17,12 +17,16 @@ const skip = 'skip' in pg ? pg.skip : false;
 const INSTANCE = 'test-instance';
 
 /** Runs `tamper` in a transaction, verifies inside it, and rolls back: each case starts from the intact log. */
-async function verifyTampered(gw: AuditedGateway, tamper: (trx: Knex.Transaction) => Promise<void>): Promise<VerifyReport> {
+async function verifyTampered(
+  gw: AuditedGateway,
+  tamper: (trx: Knex.Transaction) => Promise<void>,
+  range: { from?: Date; to?: Date } = {},
+): Promise<VerifyReport> {
   let report: VerifyReport | undefined;
   await gw.storeDb
     .transaction(async (trx) => {
       await tamper(trx);
-      report = await verifyAuditLog(trx, { trustedKeys: gw.auditor.trustedKeys });
+      report = await verifyAuditLog(trx, { ...range, trustedKeys: gw.auditor.trustedKeys });
       throw new Error('rollback');
     })
     .catch((err: Error) => {
@@ -157,6 +161,36 @@ describe('audit log integrity', { skip }, () => {
     });
     assert.equal(report.ok, false);
     assert.deepEqual(kinds(report), ['bad_signature@11']);
+  });
+
+  it('when verify is limited to a time range, then it checks that range, linked to the record before it', async () => {
+    const from = (await eventAt(gw.storeDb, 5)).recorded_at as Date;
+    const to = (await eventAt(gw.storeDb, 15)).recorded_at as Date;
+    const expected = (await gw.storeDb('audit_events')
+      .where('recorded_at', '>=', from.toISOString())
+      .andWhere('recorded_at', '<', to.toISOString())
+      .count({ n: '*' })
+      .first()) as { n: string };
+    assert.ok(Number(expected.n) >= 5, `range holds ${expected.n} records`);
+    const intact = await gw.auditor.verify({ from, to });
+    assert.equal(intact.ok, true, JSON.stringify(intact.problems));
+    assert.equal(intact.events, Number(expected.n));
+    const inside = await verifyTampered(
+      gw,
+      async (trx) => {
+        await trx('audit_events').where({ instance_id: INSTANCE, seq: 8 }).delete();
+      },
+      { from, to },
+    );
+    assert.deepEqual(kinds(inside), ['missing@8']);
+    const outside = await verifyTampered(
+      gw,
+      async (trx) => {
+        await trx('audit_events').where({ instance_id: INSTANCE, seq: 20 }).delete();
+      },
+      { from, to },
+    );
+    assert.deepEqual(outside.problems, [], 'a deletion outside the range is not this range’s problem');
   });
 
   it('when the CLI verifies an intact log, then exit 0; after an edit, exit 1 naming the event', async () => {
