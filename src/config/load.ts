@@ -232,7 +232,23 @@ function finalise(config: GatehouseConfig, baseDir: string): GatehouseConfig {
         : source.connection;
     sources[name] = { ...source, connection };
   }
-  return { ...config, spec: path.resolve(baseDir, config.spec), sources, auth: resolveJwksFiles(config.auth, baseDir) };
+  // The store's PGlite directory and the audit sink file, like the spec, are named relative to the config file.
+  const store =
+    config.store && config.store.client === 'pglite' && !config.store.connection.startsWith('memory://')
+      ? { ...config.store, connection: path.resolve(baseDir, config.store.connection) }
+      : config.store;
+  const audit =
+    config.audit?.sink.file !== undefined
+      ? { ...config.audit, sink: { ...config.audit.sink, file: path.resolve(baseDir, config.audit.sink.file) } }
+      : config.audit;
+  return {
+    ...config,
+    spec: path.resolve(baseDir, config.spec),
+    sources,
+    store,
+    audit,
+    auth: resolveJwksFiles(config.auth, baseDir),
+  };
 }
 
 /** JWKS files, like the spec, are named relative to the config file. */

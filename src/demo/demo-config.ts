@@ -17,9 +17,13 @@ export interface DemoOptions {
 }
 
 /** Every scope the ERP contract uses: the demo's token holds them all, the rules below narrow them. */
-export const DEMO_SCOPES = ['customers', 'items', 'orders', 'order-lines', 'customer-notes', 'customer-balances'].flatMap(
-  (r) => [`${r}:read`, `${r}:write`],
-);
+export const DEMO_SCOPES = [
+  ...['customers', 'items', 'orders', 'order-lines', 'customer-notes', 'customer-balances'].flatMap((r) => [
+    `${r}:read`,
+    `${r}:write`,
+  ]),
+  'audit:read',
+];
 
 /** The claims the demo token carries; `region` drives the customers row rule. */
 export const DEMO_CLAIMS = { region: 'EMEA' } as const;
@@ -62,8 +66,11 @@ export function demoConfig(options: DemoOptions, env: Env): GatehouseConfig {
       server,
       spec: path.join(root, 'openapi', 'erp.yaml'),
       sources: {
-        erp: { client: 'pglite', connection: options.dataDir ? path.resolve(options.dataDir) : 'memory://' },
+        erp: { client: 'pglite', connection: options.dataDir ? path.resolve(options.dataDir, 'erp') : 'memory://' },
       },
+      // The audit log in its own embedded store; every request and statement is recorded before the answer.
+      store: { client: 'pglite', connection: options.dataDir ? path.resolve(options.dataDir, 'store') : 'memory://' },
+      audit: { sink: { stdout: false } },
       limits: { defaultPageSize: 50, maxPageSize: 500, maxAffected: 100 },
       auth: demoAuth(randomBytes(32).toString('base64url')),
       policies: DEMO_POLICIES,
