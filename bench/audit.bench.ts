@@ -138,7 +138,9 @@ async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl:
 async function serve(configFile: string): Promise<{ child: ChildProcess; url: string }> {
   const port = (YAML.parse(await import('node:fs/promises').then((fs) => fs.readFile(configFile, 'utf8'))) as { server: { port: number } }).server.port;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', configFile], {
+  // BENCH_PROFILE=<dir>: write a V8 CPU profile of each gateway run there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', configFile], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
