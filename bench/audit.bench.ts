@@ -2,7 +2,7 @@
 // measured in one run (gateways as child processes, autocannon on loopback, runs interleaved off/on/off/on).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import knex from 'knex';
 import YAML from 'yaml';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { createDatabase, startPostgres } from '../test/support/postgres.js';
+import { childPids } from '../test/support/processes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
@@ -202,20 +203,6 @@ function cpuTicks(pids: readonly number[]): number {
     }
   }
   return total;
-}
-
-function childPids(parent: number): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) pids.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
 }
 
 function mean(values: readonly number[]): number {

@@ -1,4 +1,5 @@
 // JSON Schema of the `store:` (the gateway's own database) and `audit:` sections, with their defaults.
+import { poolJsonSchema } from './schema-pool.js';
 
 export const storeJsonSchema = {
   type: 'object',
@@ -8,16 +9,7 @@ export const storeJsonSchema = {
     client: { enum: ['pg', 'pglite'] },
     /** pg: a connection URL; pglite: a data directory, or `memory://`. */
     connection: { type: 'string', minLength: 1 },
-    pool: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        min: { type: 'integer', minimum: 0, default: 0 },
-        max: { type: 'integer', minimum: 1, maximum: 100, default: 4 },
-        acquireTimeoutMs: { type: 'integer', minimum: 100, default: 3000 },
-      },
-    },
+    pool: poolJsonSchema({ max: 4, maxLimit: 100, acquireTimeoutMs: 3000 }),
     /** A statement against the store that takes longer than this fails (and the audit log reports itself unavailable). */
     statementTimeoutMs: { type: 'integer', minimum: 100, default: 5000 },
     /** Run pending knex migrations when the gateway starts (otherwise: `gatehouse migrate`). */

@@ -3,6 +3,7 @@ import { auditJsonSchema, storeJsonSchema } from './schema-audit.js';
 import { authJsonSchema } from './schema-auth.js';
 import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
+import { poolJsonSchema } from './schema-pool.js';
 
 const source = {
   type: 'object',
@@ -11,16 +12,7 @@ const source = {
   properties: {
     client: { enum: ['pg', 'pglite', 'mssql'] },
     connection: { type: 'string', minLength: 1 },
-    pool: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        min: { type: 'integer', minimum: 0, default: 0 },
-        max: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
-        acquireTimeoutMs: { type: 'integer', minimum: 100, default: 5000 },
-      },
-    },
+    pool: poolJsonSchema({ max: 10, maxLimit: 1000, acquireTimeoutMs: 5000 }),
     statementTimeoutMs: { type: 'integer', minimum: 1, default: 15000 },
     readOnly: { type: 'boolean', default: false },
     defaultSchema: { type: 'string', minLength: 1 },

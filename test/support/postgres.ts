@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, escapeIdentifier } from 'pg';
+import { childPids, waitForExit } from './processes.js';
 
 export interface PgServer {
   port: number;
@@ -110,34 +111,6 @@ function processState(pid: number): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function childPids(parent: number): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent) pids.push(Number(name));
-    } catch {
-      // The process exited while we were scanning.
-    }
-  }
-  return pids;
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  // The child is unref'd while idle; hold the event loop open while someone is waiting on it.
-  child.ref();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 // Servers not destroyed by the time this process exits get an immediate shutdown (SIGQUIT) rather
