@@ -124,15 +124,29 @@ describe('audit queue full', { skip }, () => {
     gw = await startAuditedGateway({
       dataUrl: await freshDatabase('audit_queue_data'),
       store: await freshDatabase('audit_queue_store'),
-      // One record may wait while a commit is in flight; a commit takes at least 50 ms.
-      audit: { queueSize: 1, groupCommit: { maxBatch: 1, maxWaitMs: 50 } },
+      // One record may wait while a commit is in flight.
+      audit: { queueSize: 1, groupCommit: { maxBatch: 1 } },
     });
   });
   after(async () => gw?.close());
 
   it('when more requests arrive than the queue holds, then the extra ones get 503 audit_unavailable and every 200 has its event', async () => {
     const ids = Array.from({ length: 30 }, (_, i) => `queue-${i}`);
-    const results = await Promise.all(ids.map(async (id) => ({ id, res: await gw.http.get('/items?limit=1').set('X-Request-Id', id) })));
+    // Hold the store's commits (a lock on the events table) so the queue fills for certain, however fast
+    // the machine; the lock is released well inside the store's statement timeout.
+    const hold = await gw.storeDb.transaction();
+    await hold.raw('lock table audit_events in exclusive mode');
+    let answered = 0;
+    const pending = Promise.all(
+      ids.map(async (id) => {
+        const res = await gw.http.get('/items?limit=1').set('X-Request-Id', id);
+        answered += 1;
+        return { id, res };
+      }),
+    );
+    await waitFor('the requests beyond the queue are refused', async () => answered >= ids.length - 2, 4_000).catch(() => undefined);
+    await hold.commit();
+    const results = await pending;
     const ok = results.filter((r) => r.res.status === 200);
     const refused = results.filter((r) => r.res.status === 503);
     assert.ok(ok.length >= 1 && refused.length >= 1, `ok ${ok.length}, refused ${refused.length}`);
