@@ -1,6 +1,20 @@
-// Child-process helpers shared by the test servers and benchmarks: waiting for an exit, finding a process's children.
+// Helpers shared by the test servers and benchmarks: a free loopback port, waiting for an exit, a process's children.
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** A TCP port free on 127.0.0.1 right now (bind port 0, read it, release it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('could not determine a free TCP port');
+  return address.port;
+}
 
 /** Resolves true once the child has exited, false after `timeoutMs`. */
 export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {

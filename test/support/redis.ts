@@ -2,11 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackage, type EnsureResult } from './debian.js';
-import { waitForExit } from './processes.js';
+import { freePort, waitForExit } from './processes.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 const READY_TIMEOUT_MS = 15_000;
@@ -39,18 +38,6 @@ export function redisSkipReason(): string | undefined {
   if (process.env.GATEHOUSE_TEST_REDIS_SKIP) return process.env.GATEHOUSE_TEST_REDIS_SKIP;
   if (existsSync(REDIS_SERVER)) return undefined;
   return `${REDIS_SERVER} not found (Debian package redis-server is not installed): run tests with \`npm test\`, which installs it`;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not determine a free TCP port');
-  return address.port;
 }
 
 function exited(child: ChildProcess): boolean {
