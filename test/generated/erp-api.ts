@@ -47,7 +47,7 @@ export interface paths {
         get: operations["getCustomer"];
         /**
          * Replace one customer
-         * @description Writable properties left out of the body become null.
+         * @description Writable properties left out of the body take their documented default, else null when nullable, else the database’s own value.
          */
         put: operations["replaceCustomer"];
         post?: never;
@@ -108,7 +108,7 @@ export interface paths {
         get: operations["getItem"];
         /**
          * Replace one item
-         * @description Writable properties left out of the body become null.
+         * @description Writable properties left out of the body take their documented default, else null when nullable, else the database’s own value.
          */
         put: operations["replaceItem"];
         post?: never;
@@ -169,7 +169,7 @@ export interface paths {
         get: operations["getOrder"];
         /**
          * Replace one order
-         * @description Writable properties left out of the body become null.
+         * @description Writable properties left out of the body take their documented default, else null when nullable, else the database’s own value.
          */
         put: operations["replaceOrder"];
         post?: never;
@@ -232,7 +232,7 @@ export interface paths {
         get: operations["getOrderLine"];
         /**
          * Replace one order line
-         * @description Writable properties left out of the body become null.
+         * @description Writable properties left out of the body take their documented default, else null when nullable, else the database’s own value.
          */
         put: operations["replaceOrderLine"];
         post?: never;
@@ -293,7 +293,7 @@ export interface paths {
         get: operations["getCustomerNote"];
         /**
          * Replace one customer note
-         * @description Writable properties left out of the body become null.
+         * @description Writable properties left out of the body take their documented default, else null when nullable, else the database’s own value.
          */
         put: operations["replaceCustomerNote"];
         post?: never;

@@ -163,11 +163,9 @@ async function create(call: Call): Promise<number> {
 }
 
 async function updateOne(call: Call): Promise<number> {
-  const body = requireObject(call.req.body);
-  const problems = call.deps.validators.forResource(call.resource).partial(body);
-  if (problems.length > 0) throw invalidBody(problems);
+  const body = partialBody(call);
   const select = selectOnly(call);
-  const returning = call.prefs.return === 'representation' ? select : call.resource.key;
+  const returning = returningFor(call, select);
   const plan = planUpdate(call.resource, body, keyFilters(call), call.decision, returning, 1);
   const { rows } = await run(call, plan);
   if (rows.length === 0) throw notFound(call.resource);
@@ -194,7 +192,7 @@ async function replace(call: Call): Promise<number> {
 
 async function deleteOne(call: Call): Promise<number> {
   const select = selectOnly(call);
-  const returning = call.prefs.return === 'representation' ? select : call.resource.key;
+  const returning = returningFor(call, select);
   const plan = planDelete(call.resource, keyFilters(call), call.decision, returning, 1);
   const { rows } = await run(call, plan);
   if (rows.length === 0) throw notFound(call.resource);
@@ -203,12 +201,10 @@ async function deleteOne(call: Call): Promise<number> {
 }
 
 async function updateMany(call: Call): Promise<number> {
-  const body = requireObject(call.req.body);
-  const problems = call.deps.validators.forResource(call.resource).partial(body);
-  if (problems.length > 0) throw invalidBody(problems);
+  const body = partialBody(call);
   const filters = collectionFilters(call);
   const select = selectOnly(call);
-  const returning = call.prefs.return === 'representation' ? select : call.resource.key;
+  const returning = returningFor(call, select);
   const plan = planUpdate(call.resource, body, filters, call.decision, returning, maxAffected(call));
   const { rows } = await run(call, plan);
   respondMany(call, rows, select);
@@ -218,7 +214,7 @@ async function updateMany(call: Call): Promise<number> {
 async function deleteMany(call: Call): Promise<number> {
   const filters = collectionFilters(call);
   const select = selectOnly(call);
-  const returning = call.prefs.return === 'representation' ? select : call.resource.key;
+  const returning = returningFor(call, select);
   const plan = planDelete(call.resource, filters, call.decision, returning, maxAffected(call));
   const { rows } = await run(call, plan);
   respondMany(call, rows, select);
@@ -318,6 +314,19 @@ function sendJson(res: Response, status: number, headers: Record<string, string>
 function sendEmpty(res: Response, status: number, headers: Record<string, string>): void {
   if (res.headersSent) return;
   res.status(status).set(headers).end();
+}
+
+/** A PATCH body: an object whose every property passes the entity schema (nothing required). */
+function partialBody(call: Call): Record<string, unknown> {
+  const body = requireObject(call.req.body);
+  const problems = call.deps.validators.forResource(call.resource).partial(body);
+  if (problems.length > 0) throw invalidBody(problems);
+  return body;
+}
+
+/** Columns a write returns: the representation asked for, else just the key (for Location and row checks). */
+function returningFor(call: Call, select: readonly string[]): readonly string[] {
+  return call.prefs.return === 'representation' ? select : call.resource.key;
 }
 
 function requireObject(body: unknown): Record<string, unknown> {

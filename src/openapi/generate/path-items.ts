@@ -136,7 +136,7 @@ export function itemPathItem(plan: ResourcePlan): Record<string, unknown> {
     operationId: plan.operationIds.replace,
     tags: [plan.tag],
     summary: `Replace one ${plan.noun}`,
-    description: 'Writable properties left out of the body become null.',
+    description: 'Writable properties left out of the body take their documented default, else null when nullable, else the database’s own value.',
     security: write(plan),
     parameters: params('select', 'Prefer'),
     requestBody: { required: true, content: json(entity) },
