@@ -255,11 +255,11 @@ function selectOnly(call: Call): string[] {
 }
 
 function keyValues(call: Call): FilterValue[] {
-  const everything: ColumnScope = { ...call.scope, visible: new Set(call.resource.columns.keys()) };
+  // Key columns are coerced by their schema alone (coerce does not consult visibility): a key may be hidden.
   return call.resource.key.map((name, i) => {
     const column = call.resource.columns.get(name)!;
     try {
-      return coerce(column, call.params[i] ?? '', everything);
+      return coerce(column, call.params[i] ?? '', call.scope);
     } catch {
       throw new ValidationError('invalid_key', `"${call.params[i]}" is not a valid ${name}`);
     }
