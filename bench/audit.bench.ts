@@ -1,12 +1,12 @@
 // What strict audit costs: throughput of GET by key and of single-row writes on a real PostgreSQL, audit on vs off,
-// measured in one run (gateways as child processes, autocannon on loopback, runs interleaved off/on/off/on).
+// measured in one run: the compiled gateway twice (audit off, audit on) as child processes, both up throughout,
+// loaded in turn by autocannon on loopback (off/on, on/off, …).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import knex from 'knex';
@@ -14,22 +14,30 @@ import YAML from 'yaml';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { createDatabase, startPostgres } from '../test/support/postgres.js';
 import { childPids, freePort } from '../test/support/processes.js';
+import { compileGateway, root } from './support/compile.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 // audit.groupCommit.maxWaitMs for the audited gateway (default: the configuration's default).
 const MAX_WAIT_MS = process.env.BENCH_MAX_WAIT_MS === undefined ? undefined : Number(process.env.BENCH_MAX_WAIT_MS);
 const CUSTOMERS = 500;
 
 type Workload = 'get-by-key' | 'single-row-write';
+// BENCH_WORKLOADS=get-by-key (comma-separated): run only these, e.g. to profile one.
+const WORKLOADS = (process.env.BENCH_WORKLOADS?.split(',') ?? ['get-by-key', 'single-row-write']).map((w) => {
+  if (w !== 'get-by-key' && w !== 'single-row-write') throw new Error(`unknown workload ${w} (get-by-key, single-row-write)`);
+  return w as Workload;
+});
 
 export async function run(): Promise<void> {
   const server = await startPostgres();
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-audit-'));
   const children: ChildProcess[] = [];
+  let build: string | undefined;
   try {
+    const compiled = await compileGateway('bench-audit');
+    build = compiled.outDir;
     const dataUrl = await createDatabase(server, 'bench_data');
     const storeUrl = await createDatabase(server, 'bench_store');
     const db = knex({ client: 'pg', connection: dataUrl });
@@ -56,12 +64,14 @@ export async function run(): Promise<void> {
       'single-row-write': { off: [], on: [] },
     };
     const postmaster = Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of ['off', 'on'] as const) {
-        const { child, url } = await serve(configs[mode]);
-        children.push(child);
-        for (const workload of ['get-by-key', 'single-row-write'] as const) {
-          await load(url, workload, 2); // warm-up
+    // Both gateways stay up and take turns (off/on, then on/off: a drift in the machine's speed hits both alike).
+    const gateways = { off: await serve(compiled.cli, configs.off), on: await serve(compiled.cli, configs.on) };
+    children.push(gateways.off.child, gateways.on.child);
+    for (const workload of WORKLOADS) {
+      for (const mode of ['off', 'on'] as const) await load(gateways[mode].url, workload, 2); // warm-up
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+          const { child, url } = gateways[mode];
           const gatewayBefore = cpuTicks([child.pid!]);
           const before = cpuTicks([child.pid!, postmaster, ...childPids(postmaster)]);
           const { rps, requests } = await load(url, workload, DURATION_S);
@@ -74,17 +84,21 @@ export async function run(): Promise<void> {
             `  round ${round + 1} audit ${mode.padEnd(3)} ${workload.padEnd(16)} ${rps.toFixed(0).padStart(6)} req/s  ${msPerRequest.toFixed(3)} CPU ms/request (gateway ${gatewayMs.toFixed(3)})`,
           );
         }
-        child.kill('SIGTERM');
-        await exited(child);
       }
     }
+    for (const { child } of Object.values(gateways)) {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+    const batch = await commitSizes(storeUrl);
     console.log(
       `\nStrict audit, PostgreSQL store (${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} rounds; ` +
+        `${batch.records} events in ${batch.commits} commits, ${(batch.records / batch.commits).toFixed(1)} per commit; ` +
         'the test server runs with fsync=off, so a commit costs its round trip and WAL write but no disk flush; ' +
         `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs):`,
     );
     const targets: Record<Workload, number> = { 'get-by-key': 0.1, 'single-row-write': 0.15 };
-    for (const workload of ['get-by-key', 'single-row-write'] as const) {
+    for (const workload of WORKLOADS) {
       const cpuOff = mean(cpu[workload].off);
       const cpuOn = mean(cpu[workload].on);
       console.log(
@@ -94,7 +108,7 @@ export async function run(): Promise<void> {
           `(cost ${((1 - mean(gatewayCpu[workload].off) / mean(gatewayCpu[workload].on)) * 100).toFixed(1)}%)`,
       );
     }
-    for (const workload of ['get-by-key', 'single-row-write'] as const) {
+    for (const workload of WORKLOADS) {
       const off = mean(results[workload].off);
       const on = mean(results[workload].on);
       const ratio = on / off;
@@ -108,6 +122,21 @@ export async function run(): Promise<void> {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await server.destroy();
     await rm(dir, { recursive: true, force: true });
+    if (build) await rm(build, { recursive: true, force: true });
+  }
+}
+
+/** Every record of one commit shares its recorded_at: commits and records, from the store itself. */
+async function commitSizes(storeUrl: string): Promise<{ records: number; commits: number }> {
+  const db = knex({ client: 'pg', connection: storeUrl });
+  try {
+    const [row] = (await db('audit_events').select(db.raw('count(*)::int as records, count(distinct recorded_at)::int as commits'))) as Array<{
+      records: number;
+      commits: number;
+    }>;
+    return row ?? { records: 0, commits: 0 };
+  } finally {
+    await db.destroy();
   }
 }
 
@@ -135,12 +164,12 @@ async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl:
   return file;
 }
 
-async function serve(configFile: string): Promise<{ child: ChildProcess; url: string }> {
+async function serve(cli: string, configFile: string): Promise<{ child: ChildProcess; url: string }> {
   const port = (YAML.parse(await import('node:fs/promises').then((fs) => fs.readFile(configFile, 'utf8'))) as { server: { port: number } }).server.port;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
   // BENCH_PROFILE=<dir>: write a V8 CPU profile of each gateway run there (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', configFile], {
+  const child = spawn(process.execPath, [...profile, cli, 'serve', '--config', configFile], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],

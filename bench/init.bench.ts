@@ -1,17 +1,15 @@
 // `gatehouse init` on a generated 1,000-table schema on a real PostgreSQL: wall time and peak RSS against the targets
 // (< 30 s, < 300 MB), and as ratios to a bare introspection of the same schema measured in the same run.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Client } from 'pg';
 import YAML from 'yaml';
 import { createDatabase, startPostgres } from '../test/support/postgres.js';
+import { compileGateway, root } from './support/compile.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TABLES = Number(process.env.BENCH_INIT_TABLES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_INIT_ROUNDS ?? 2);
 const TARGET_SECONDS = 30;
@@ -25,11 +23,10 @@ interface Measured {
 export async function run(): Promise<void> {
   const server = await startPostgres();
   const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-init-'));
-  // What users run is the compiled CLI (package.json bin → dist/); tsx would add its own compiler to every figure.
-  // Built inside the project (ignored tmp/) so the output resolves node_modules, and apart from dist/.
-  const build = path.join(root, 'tmp', `bench-init-${process.pid}`);
+  let build: string | undefined;
   try {
-    await compile(build);
+    const compiled = await compileGateway('bench-init');
+    build = compiled.outDir;
     const url = await createDatabase(server, 'bench_init');
     const shape = await createSchema(url, TABLES);
     const config = path.join(dir, 'gatehouse.yaml');
@@ -45,7 +42,7 @@ export async function run(): Promise<void> {
     // Interleaved, so a slow moment on the machine hits both sides alike.
     for (let round = 1; round <= ROUNDS; round += 1) {
       baseline.push(await measure([path.join(root, 'bench', 'init-baseline.mjs'), build, config, 'bench', 'public']));
-      init.push(await measure([path.join(build, 'src', 'cli', 'index.js'), 'init', '--config', config, '--out', out, '--force', '--quiet']));
+      init.push(await measure([compiled.cli, 'init', '--config', config, '--out', out, '--force', '--quiet']));
     }
     const size = (await stat(out)).size;
     const worst = (list: readonly Measured[], key: keyof Measured): number => Math.max(...list.map((m) => m[key]));
@@ -67,28 +64,9 @@ export async function run(): Promise<void> {
     console.log(`ratio init / baseline: wall ×${(initSeconds / baseSeconds).toFixed(2)}, peak RSS ×${(initMb / baseMb).toFixed(2)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
-    await rm(build, { recursive: true, force: true });
+    if (build) await rm(build, { recursive: true, force: true });
     await server.destroy();
   }
-}
-
-/** tsc with the project's build settings into `outDir`; emits even if unrelated files have type errors. */
-function compile(outDir: string): Promise<void> {
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir, '--sourceMap', 'false'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (existsSync(path.join(outDir, 'src', 'cli', 'index.js'))) resolve();
-      else reject(new Error(`tsc did not produce the CLI (exit ${code}):\n${output}`));
-    });
-  });
 }
 
 function fmt(m: Measured): string {
