@@ -163,8 +163,14 @@ export async function getEvent(db: Knex, id: string): Promise<{ event: AuditReco
   const row = (await db(EVENTS_TABLE).where({ id }).first()) as Record<string, unknown> | undefined;
   if (!row) return undefined;
   const event = rowToRecord(row);
+  // A request event is its own ref; its intents and outcome share it (and its instance): see the index on
+  // (instance_id, ref), which holds only records that are not request events.
   const related = ((await db(EVENTS_TABLE)
-    .where({ ref: event.ref })
+    .where((q) => {
+      void q
+        .where((p) => void p.where({ instance_id: event.instanceId, ref: event.ref }).andWhere('kind', '<>', 'request'))
+        .orWhere({ id: event.ref });
+    })
     .whereNot({ id })
     .orderBy([{ column: 'instance_id' }, { column: 'seq' }])) as Array<Record<string, unknown>>).map(rowToRecord);
   return { event, related };

@@ -1,6 +1,6 @@
 // One request's audit state: its event id, the SQL it ran, the values to mask, its write-ahead intents.
-import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../http/context.js';
+import { newId } from '../util/ids.js';
 import type { QueryPlan } from '../query/types.js';
 import type { AuditClient, AuditContent, AuditOutcome, AuditPrincipal, AuditStatement } from './event.js';
 import { cleanOptional, cleanString, toJsonValue, type JsonValue } from './json-value.js';
@@ -24,7 +24,7 @@ interface OpenStatement {
 
 export class RequestAudit {
   /** The request event's id; its intents and any recovered outcome carry it as `ref`. */
-  readonly eventId = randomUUID();
+  readonly eventId = newId();
   private readonly statements: OpenStatement[] = [];
   private readonly masked = new Map<string, string>();
   private readonly detail: Record<string, JsonValue> = {};
@@ -56,7 +56,7 @@ export class RequestAudit {
     this.releaseRef ??= this.writer.holdRef(this.eventId);
     const content: AuditContent = {
       ...this.build(null, false),
-      id: randomUUID(),
+      id: newId(),
       kind: 'intent',
       outcome: 'intent',
       status: null,

@@ -1,6 +1,5 @@
 // The group-commit writer: a bounded queue, one commit in flight, each commit chaining and storing every queued
 // record; periodic signed checkpoints; fail-closed when the store is down, and recovery without a restart.
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from '../observability/logger.js';
 import { AuditUnavailableError } from './audit-unavailable-error.js';
@@ -9,6 +8,7 @@ import type { AuditContent, AuditRecord } from './event.js';
 import { EVENTS_TABLE, insertRecords, iso, rowToRecord } from './event-row.js';
 import { chain, GENESIS_HASH, type ChainHead } from './hash-chain.js';
 import type { CheckpointSigner } from './signing.js';
+import { newId } from '../util/ids.js';
 
 export interface AuditWriterOptions {
   readonly db: Knex;
@@ -282,11 +282,15 @@ class GroupCommitWriter implements AuditWriter {
     const rows = (await db(`${EVENTS_TABLE} as i`)
       .where('i.instance_id', this.instanceId)
       .andWhere('i.kind', 'intent')
+      // Closed by the request's own event (whose id is the ref) or by an outcome recorded for it.
+      .whereNotExists(function () {
+        this.select(db.raw('1')).from(`${EVENTS_TABLE} as e`).whereRaw('e.id = i.ref');
+      })
       .whereNotExists(function () {
         this.select(db.raw('1'))
           .from(`${EVENTS_TABLE} as e`)
-          .whereRaw('e.ref = i.ref')
-          .whereIn('e.kind', ['request', 'outcome']);
+          .whereRaw('e.instance_id = i.instance_id and e.ref = i.ref')
+          .andWhere('e.kind', 'outcome');
       })
       .orderBy('i.seq')
       .select('i.*')) as Array<Record<string, unknown>>;
@@ -300,7 +304,7 @@ class GroupCommitWriter implements AuditWriter {
       const first = rowToRecord(intents[0]!);
       await this.append({
         ...first,
-        id: randomUUID(),
+        id: newId(),
         kind: 'outcome',
         ref,
         status: null,
