@@ -61,7 +61,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(requestContext());
   app.use(requestLog(logger, config.log.requests));
   // 12. audit: installed here so that every request, however it ends, yields its event.
-  if (deps.auditor) app.use(auditRequests(deps.auditor));
+  if (deps.auditor) app.use(auditRequests(app, deps.auditor));
   app.use(requestTimeout(config.server.requestTimeoutMs));
   // Probes come from the kubelet, whose address is rarely in the allowlist; they reveal nothing.
   app.use(healthRoutes(deps.sources, deps.readiness ?? { checks: [] }));
@@ -78,7 +78,7 @@ export function buildApp(deps: AppDeps): Express {
   // The auditor API (scope audit:read); its own requests are audited like any other.
   if (deps.auditor) {
     app.use(AUDIT_BASE, principalRateLimit(config.rateLimit, security.rateLimitStores, 'audit'));
-    app.use(auditRoutes(deps.auditor));
+    app.use(AUDIT_BASE, auditRoutes(deps.auditor));
   }
 
   const data = Router();

@@ -1,5 +1,5 @@
 // The hash chain: each record's hash covers its content, its place (instance, seq, time) and its predecessor's hash.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditContent, AuditRecord } from './event.js';
 
 /** prev_hash of an instance's first record. */
@@ -55,7 +55,8 @@ export function canonicalJson(value: unknown): string {
 
 /** The hash a record should have; a `hash` field on the argument is ignored. */
 export function recordHash(record: Omit<AuditRecord, 'hash'> & { readonly hash?: string }): string {
-  return createHash('sha256').update(hashedForm(record)).digest('hex');
+  // crypto.hash: one call, no Hash object per record (this runs for every request).
+  return hash('sha256', hashedForm(record), 'hex');
 }
 
 /**

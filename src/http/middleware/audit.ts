@@ -1,125 +1,53 @@
 // Pipeline step 12, installed right after step 1: one audit event per request, whatever stage ends it. In strict
 // mode the response is held until its event is durable; a record that cannot be stored turns it into a 503.
-import type { RequestHandler, Response } from 'express';
+//
+// The hold works by wrapping res.end and res.write. They are wrapped once, on this app's response prototype
+// (express's app.response, the prototype of every res it serves), not assigned to each response: adding own
+// properties to a ServerResponse changes its hidden class on every request, which profiling showed costing more
+// than the rest of the audit path on a GET. Each response's audit state lives in a WeakMap.
+import type { Express, RequestHandler, Response } from 'express';
 import { AuditUnavailableError } from '../../audit/audit-unavailable-error.js';
 import type { Auditor } from '../../audit/auditor.js';
 import type { AuditContent } from '../../audit/event.js';
 import { RequestAudit } from '../../audit/request-audit.js';
-import { contextOf } from '../context.js';
+import { contextOf, type RequestContext } from '../context.js';
 import { problemBody } from '../problem.js';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
-type EndArgs = unknown[];
-type WriteArgs = unknown[];
+type Args = unknown[];
+type Method = (this: Response, ...args: Args) => unknown;
 
-export function auditRequests(auditor: Auditor): RequestHandler {
+/** Wraps the app's responses and returns the middleware that audits each request. */
+export function auditRequests(app: Express, auditor: Auditor): RequestHandler {
+  const states = new WeakMap<Response, AuditedResponse>();
+  const proto = app.response as unknown as { end: Method; write: Method };
+  const end = proto.end;
+  const write = proto.write;
+  proto.end = function (this: Response, ...args: Args) {
+    const state = states.get(this);
+    return state ? state.end(args) : end.apply(this, args);
+  };
+  proto.write = function (this: Response, ...args: Args) {
+    const state = states.get(this);
+    return state ? state.write(args) : write.apply(this, args);
+  };
+
   const strict = auditor.config.mode === 'strict';
   return (req, res, next) => {
     if (!auditor.config.includeHealth && HEALTH_PATHS.has(req.path)) return next();
     const ctx = contextOf(req);
+    const path = req.originalUrl;
+    const query = path.indexOf('?');
     const audit = new RequestAudit(auditor.writer, strict, ctx, {
       method: req.method,
-      path: req.originalUrl.split('?')[0] ?? req.path,
+      path: query < 0 ? path : path.slice(0, query),
       peer: req.socket.remoteAddress,
     });
     ctx.audit = audit;
-    const originalEnd = res.end.bind(res) as (...args: EndArgs) => Response;
-    const originalWrite = res.write.bind(res) as (...args: WriteArgs) => boolean;
-    let settled = false;
-
-    const failClosed = (err: unknown, content: AuditContent): void => {
-      const reason = err instanceof AuditUnavailableError ? err.reason : String(err);
-      auditor.sink.unstored(content, reason);
-      if (audit.hasIntents) {
-        // Its intents are stored: store what became of the request once the store is back.
-        auditor.writer.defer({
-          ...content,
-          status: 503,
-          outcome: 'failed',
-          errorCode: 'audit_unavailable',
-          detail: { ...content.detail, statusBeforeAudit: content.status, reason },
-        });
-      }
-      ctx.errorCode = 'audit_unavailable';
-      if (res.headersSent) {
-        // Part of a streamed body is out: cut it, so the client sees an incomplete response rather than a complete one.
-        res.destroy();
-        return;
-      }
-      for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
-      const error = new AuditUnavailableError(reason);
-      const body = JSON.stringify(problemBody(error, content.path, ctx.requestId));
-      res.statusCode = 503;
-      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-      res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
-      res.setHeader('Content-Length', Buffer.byteLength(body));
-      originalEnd(body);
-    };
-
-    // Streamed bodies (write before end): in strict mode an intent is durable before the first byte leaves.
-    let gate: Promise<void> | undefined;
-    let streaming: 'held' | 'open' | 'failed' = strict ? 'held' : 'open';
-    const heldWrites: WriteArgs[] = [];
-    res.write = ((...args: WriteArgs): boolean => {
-      if (streaming === 'open') return originalWrite(...args);
-      if (streaming === 'failed') {
-        const cb = args.find((a) => typeof a === 'function') as ((err?: Error | null) => void) | undefined;
-        cb?.();
-        return false;
-      }
-      heldWrites.push(args);
-      gate ??= audit.intent({ action: 'stream' }).then(
-        () => {
-          streaming = 'open';
-          for (const held of heldWrites.splice(0)) originalWrite(...held);
-          res.emit('drain');
-        },
-        (err: unknown) => {
-          streaming = 'failed';
-          heldWrites.length = 0;
-          settled = true;
-          failClosed(err, audit.build(res.statusCode, false));
-        },
-      );
-      return false;
-    }) as Response['write'];
-
-    let holding = false;
-    res.end = ((...args: EndArgs): Response => {
-      // A second response while the first waits for its record (e.g. the request timeout firing meanwhile) is
-      // dropped: the first one, whose event is being stored, is what the client gets.
-      if (holding) return res;
-      if (settled) return originalEnd(...args);
-      settled = true;
-      holding = strict;
-      const finish = (): void => {
-        const content = audit.build(res.statusCode, false);
-        const stored = auditor.writer.append(content);
-        if (!strict) {
-          stored.catch((err: unknown) => auditor.sink.unstored(content, describe(err)));
-          originalEnd(...args);
-          return;
-        }
-        stored.then(
-          () => originalEnd(...args),
-          (err: unknown) => failClosed(err, content),
-        );
-      };
-      // setImmediate: the handler sets ctx.rows after its send returns; let it, so the event has the count.
-      if (gate) gate.then(() => (streaming === 'open' ? setImmediate(finish) : undefined), () => undefined);
-      else setImmediate(finish);
-      return res;
-    }) as Response['end'];
-
-    res.on('close', () => {
-      audit.finish();
-      if (settled) return;
-      // The client went away before any response: still one event for the request.
-      settled = true;
-      recordAbort(auditor, audit);
-    });
-
+    const state = new AuditedResponse(auditor, strict, audit, ctx, res, end, write);
+    states.set(res, state);
+    res.on('close', () => state.closed());
     if (strict) {
       const reason = auditor.writer.unavailableReason();
       if (reason) return next(new AuditUnavailableError(reason));
@@ -128,9 +56,123 @@ export function auditRequests(auditor: Auditor): RequestHandler {
   };
 }
 
-function recordAbort(auditor: Auditor, audit: RequestAudit): void {
-  const content = audit.build(499, true);
-  auditor.writer.append(content).catch((err: unknown) => auditor.sink.unstored(content, describe(err)));
+/** One response's audit state: whether it is settled, held for its record, or streaming behind an intent. */
+class AuditedResponse {
+  private settled = false;
+  private holding = false;
+  /** Streamed bodies (write before end): in strict mode an intent is durable before the first byte leaves. */
+  private gate: Promise<void> | undefined;
+  private streaming: 'held' | 'open' | 'failed';
+  private heldWrites: Args[] = [];
+  private endArgs: Args = [];
+
+  constructor(
+    private readonly auditor: Auditor,
+    private readonly strict: boolean,
+    private readonly audit: RequestAudit,
+    private readonly ctx: RequestContext,
+    private readonly res: Response,
+    private readonly originalEnd: Method,
+    private readonly originalWrite: Method,
+  ) {
+    this.streaming = strict ? 'held' : 'open';
+  }
+
+  write(args: Args): boolean {
+    if (this.streaming === 'open') return this.originalWrite.apply(this.res, args) as boolean;
+    if (this.streaming === 'failed') {
+      const cb = args.find((a) => typeof a === 'function') as ((err?: Error | null) => void) | undefined;
+      cb?.();
+      return false;
+    }
+    this.heldWrites.push(args);
+    this.gate ??= this.audit.intent({ action: 'stream' }).then(
+      () => {
+        this.streaming = 'open';
+        for (const held of this.heldWrites.splice(0)) this.originalWrite.apply(this.res, held);
+        this.res.emit('drain');
+      },
+      (err: unknown) => {
+        this.streaming = 'failed';
+        this.heldWrites.length = 0;
+        this.settled = true;
+        this.failClosed(err, this.audit.build(this.res.statusCode, false));
+      },
+    );
+    return false;
+  }
+
+  end(args: Args): Response {
+    // A second response while the first waits for its record (e.g. the request timeout firing meanwhile) is
+    // dropped: the first one, whose event is being stored, is what the client gets.
+    if (this.holding) return this.res;
+    if (this.settled) return this.originalEnd.apply(this.res, args) as Response;
+    this.settled = true;
+    this.holding = this.strict;
+    this.endArgs = args;
+    // setImmediate: the handler sets ctx.rows after its send returns; let it, so the event has the count.
+    if (this.gate) this.gate.then(() => (this.streaming === 'open' ? setImmediate(finish, this) : undefined), () => undefined);
+    else setImmediate(finish, this);
+    return this.res;
+  }
+
+  /** The response is complete: store its event, then (strict) release it. */
+  finish(): void {
+    const content = this.audit.build(this.res.statusCode, false);
+    const stored = this.auditor.writer.append(content);
+    if (!this.strict) {
+      stored.catch((err: unknown) => this.auditor.sink.unstored(content, describe(err)));
+      this.originalEnd.apply(this.res, this.endArgs);
+      return;
+    }
+    stored.then(
+      () => this.originalEnd.apply(this.res, this.endArgs),
+      (err: unknown) => this.failClosed(err, content),
+    );
+  }
+
+  closed(): void {
+    this.audit.finish();
+    if (this.settled) return;
+    // The client went away before any response: still one event for the request.
+    this.settled = true;
+    const content = this.audit.build(499, true);
+    this.auditor.writer.append(content).catch((err: unknown) => this.auditor.sink.unstored(content, describe(err)));
+  }
+
+  private failClosed(err: unknown, content: AuditContent): void {
+    const { auditor, audit, ctx, res } = this;
+    const reason = describe(err);
+    auditor.sink.unstored(content, reason);
+    if (audit.hasIntents) {
+      // Its intents are stored: store what became of the request once the store is back.
+      auditor.writer.defer({
+        ...content,
+        status: 503,
+        outcome: 'failed',
+        errorCode: 'audit_unavailable',
+        detail: { ...content.detail, statusBeforeAudit: content.status, reason },
+      });
+    }
+    ctx.errorCode = 'audit_unavailable';
+    if (res.headersSent) {
+      // Part of a streamed body is out: cut it, so the client sees an incomplete response rather than a complete one.
+      res.destroy();
+      return;
+    }
+    for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
+    const error = new AuditUnavailableError(reason);
+    const body = JSON.stringify(problemBody(error, content.path, ctx.requestId));
+    res.statusCode = 503;
+    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    this.originalEnd.call(res, body);
+  }
+}
+
+function finish(state: AuditedResponse): void {
+  state.finish();
 }
 
 function describe(err: unknown): string {

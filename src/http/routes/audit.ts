@@ -13,11 +13,12 @@ export const AUDIT_SCOPE = 'audit:read';
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
+/** Paths are relative to AUDIT_BASE, where the app mounts the router: other requests pass it with one prefix test. */
 export function auditRoutes(auditor: Auditor): Router {
   const router = Router();
   const db = auditor.store.db;
 
-  router.get(`${AUDIT_BASE}/events`, async (req, res) => {
+  router.get('/events', async (req, res) => {
     const query = authorise(req, `${AUDIT_BASE}/events`, 'gatehouseAuditListEvents');
     const filters = parseEventFilters((name) => query.get(name) ?? undefined);
     contextOf(req).audit?.note('filters', filtersForLog(filters));
@@ -39,7 +40,7 @@ export function auditRoutes(auditor: Auditor): Router {
     res.json({ events, next: next ?? null });
   });
 
-  router.get(`${AUDIT_BASE}/events/:id`, async (req, res) => {
+  router.get('/events/:id', async (req, res) => {
     authorise(req, `${AUDIT_BASE}/events/{id}`, 'gatehouseAuditGetEvent');
     const found = await getEvent(db, String(req.params.id));
     if (!found) throw new NotFoundError('audit_event_not_found', 'no audit event has that id');
@@ -48,7 +49,7 @@ export function auditRoutes(auditor: Auditor): Router {
     res.json(found);
   });
 
-  router.get(`${AUDIT_BASE}/verify`, async (req, res) => {
+  router.get('/verify', async (req, res) => {
     const query = authorise(req, `${AUDIT_BASE}/verify`, 'gatehouseAuditVerify');
     const from = query.get('from');
     const to = query.get('to');
