@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -16,14 +16,28 @@ import { createDatabase, startPostgres } from '../test/support/postgres.js';
 import { childPids, freePort } from '../test/support/processes.js';
 import { compileGateway, root } from './support/compile.js';
 
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16);
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 8);
 // audit.groupCommit.maxWaitMs for the audited gateway (default: the configuration's default).
 const MAX_WAIT_MS = process.env.BENCH_MAX_WAIT_MS === undefined ? undefined : Number(process.env.BENCH_MAX_WAIT_MS);
 const CUSTOMERS = 500;
 
 type Workload = 'get-by-key' | 'single-row-write';
+const TARGETS: Record<Workload, number> = { 'get-by-key': 0.1, 'single-row-write': 0.15 };
+
+interface Run {
+  readonly rps: number;
+  /** CPU time of the gateway and every PostgreSQL process, per request. */
+  readonly cpuMs: number;
+  /** The gateway process alone: what audit costs the gateway when the store runs on its own server. */
+  readonly gatewayMs: number;
+  /** Share of the run the gateway's main thread was on a CPU: near 100%, the event loop is what limits throughput. */
+  readonly mainThread: number;
+  /** Share of the machine's CPU time the hypervisor gave to others (noise no pairing can remove). */
+  readonly steal: number;
+}
 // BENCH_WORKLOADS=get-by-key (comma-separated): run only these, e.g. to profile one.
 const WORKLOADS = (process.env.BENCH_WORKLOADS?.split(',') ?? ['get-by-key', 'single-row-write']).map((w) => {
   if (w !== 'get-by-key' && w !== 'single-row-write') throw new Error(`unknown workload ${w} (get-by-key, single-row-write)`);
@@ -48,43 +62,57 @@ export async function run(): Promise<void> {
       off: await writeConfig(dir, 'off', dataUrl, undefined, key),
       on: await writeConfig(dir, 'on', dataUrl, storeUrl, key),
     };
-    const results: Record<Workload, { off: number[]; on: number[] }> = {
-      'get-by-key': { off: [], on: [] },
-      'single-row-write': { off: [], on: [] },
-    };
-    // CPU time (gateway process + every PostgreSQL process) per request: what capacity costs, whatever else the
-    // machine is doing; throughput on a shared machine also moves with other load.
-    const cpu: Record<Workload, { off: number[]; on: number[] }> = {
-      'get-by-key': { off: [], on: [] },
-      'single-row-write': { off: [], on: [] },
-    };
-    // The gateway process alone: what audit costs the gateway when the store runs on its own server.
-    const gatewayCpu: Record<Workload, { off: number[]; on: number[] }> = {
-      'get-by-key': { off: [], on: [] },
-      'single-row-write': { off: [], on: [] },
-    };
     const postmaster = Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    // Both gateways stay up and take turns (off/on, then on/off: a drift in the machine's speed hits both alike).
+    // Both gateways stay up and take turns in short runs (off/on, then on/off, …): this machine's speed drifts by
+    // tens of percent over seconds, and only back-to-back pairs see the same machine.
     const gateways = { off: await serve(compiled.cli, configs.off), on: await serve(compiled.cli, configs.on) };
+    if (process.env.EXP_NOVAC) { const s = knex({ client: 'pg', connection: storeUrl }); await s.raw('alter table audit_events set (autovacuum_enabled = false)'); await s.destroy(); }
     children.push(gateways.off.child, gateways.on.child);
+    const summaries: string[] = [];
     for (const workload of WORKLOADS) {
-      for (const mode of ['off', 'on'] as const) await load(gateways[mode].url, workload, 2); // warm-up
+      // Warm-up: until V8 has compiled the hot paths (its compiler threads are busy for several seconds).
+      for (const mode of ['off', 'on'] as const) await load(gateways[mode].url, workload, WARMUP_S);
+      const rounds: Array<Record<'off' | 'on', Run>> = [];
       for (let round = 0; round < ROUNDS; round++) {
+        const pair: Partial<Record<'off' | 'on', Run>> = {};
         for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
           const { child, url } = gateways[mode];
+          const pids = (): number[] => [child.pid!, postmaster, ...childPids(postmaster)];
           const gatewayBefore = cpuTicks([child.pid!]);
-          const before = cpuTicks([child.pid!, postmaster, ...childPids(postmaster)]);
+          const before = cpuTicks(pids());
+          const machineBefore = machine();
+          const mainBefore = mainThreadTicks(child.pid!);
           const { rps, requests } = await load(url, workload, DURATION_S);
-          const msPerRequest = ((cpuTicks([child.pid!, postmaster, ...childPids(postmaster)]) - before) * TICK_MS) / requests;
-          const gatewayMs = ((cpuTicks([child.pid!]) - gatewayBefore) * TICK_MS) / requests;
-          results[workload][mode].push(rps);
-          cpu[workload][mode].push(msPerRequest);
-          gatewayCpu[workload][mode].push(gatewayMs);
-          console.log(
-            `  round ${round + 1} audit ${mode.padEnd(3)} ${workload.padEnd(16)} ${rps.toFixed(0).padStart(6)} req/s  ${msPerRequest.toFixed(3)} CPU ms/request (gateway ${gatewayMs.toFixed(3)})`,
-          );
+          const machineAfter = machine();
+          const elapsed = machineAfter.total - machineBefore.total;
+          pair[mode] = {
+            rps,
+            cpuMs: ((cpuTicks(pids()) - before) * TICK_MS) / requests,
+            gatewayMs: ((cpuTicks([child.pid!]) - gatewayBefore) * TICK_MS) / requests,
+            mainThread: (mainThreadTicks(child.pid!) - mainBefore) / (elapsed / cpus().length),
+            steal: (machineAfter.steal - machineBefore.steal) / elapsed,
+          };
         }
+        const { off, on } = pair as Record<'off' | 'on', Run>;
+        rounds.push({ off, on });
+        console.log(
+          `  ${workload} round ${String(round + 1).padStart(2)}: off ${off.rps.toFixed(0).padStart(5)} req/s ${off.cpuMs.toFixed(3)} CPU ms/req | ` +
+            `on ${on.rps.toFixed(0).padStart(5)} req/s ${on.cpuMs.toFixed(3)} CPU ms/req | on/off ${(on.rps / off.rps).toFixed(3)} | ` +
+            `gateway main thread busy ${pct(off.mainThread)} / ${pct(on.mainThread)}, CPU stolen by the host ${pct(off.steal)} / ${pct(on.steal)}`,
+        );
       }
+      const target = TARGETS[workload];
+      const throughput = median(rounds.map((r) => r.on.rps / r.off.rps));
+      const capacity = median(rounds.map((r) => r.off.cpuMs / r.on.cpuMs));
+      const gateway = median(rounds.map((r) => r.off.gatewayMs / r.on.gatewayMs));
+      const cost = 1 - throughput;
+      summaries.push(
+        `  ${workload.padEnd(16)} throughput off ${median(rounds.map((r) => r.off.rps)).toFixed(0)} req/s, on ${median(rounds.map((r) => r.on.rps)).toFixed(0)} req/s; ` +
+          `on/off ${throughput.toFixed(3)} (rounds ${Math.min(...rounds.map((r) => r.on.rps / r.off.rps)).toFixed(2)}–${Math.max(...rounds.map((r) => r.on.rps / r.off.rps)).toFixed(2)}): ` +
+          `cost ${(cost * 100).toFixed(1)}% [target ≤ ${target * 100}%: ${cost <= target ? 'met' : 'NOT met'}]\n` +
+          `  ${''.padEnd(16)} CPU per request (gateway + PostgreSQL) off ${median(rounds.map((r) => r.off.cpuMs)).toFixed(3)} ms, on ${median(rounds.map((r) => r.on.cpuMs)).toFixed(3)} ms: ` +
+          `cost ${((1 - capacity) * 100).toFixed(1)}%; gateway process alone: cost ${((1 - gateway) * 100).toFixed(1)}%`,
+      );
     }
     for (const { child } of Object.values(gateways)) {
       child.kill('SIGTERM');
@@ -92,32 +120,12 @@ export async function run(): Promise<void> {
     }
     const batch = await commitSizes(storeUrl);
     console.log(
-      `\nStrict audit, PostgreSQL store (${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} rounds; ` +
-        `${batch.records} events in ${batch.commits} commits, ${(batch.records / batch.commits).toFixed(1)} per commit; ` +
+      `\nStrict audit on vs off, PostgreSQL store: medians of ${ROUNDS} back-to-back pairs of ${DURATION_S} s runs, ` +
+        `${CONNECTIONS} connections; ${batch.records} events in ${batch.commits} commits (${(batch.records / batch.commits).toFixed(1)} per commit); ` +
         'the test server runs with fsync=off, so a commit costs its round trip and WAL write but no disk flush; ' +
-        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs):`,
+        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
     );
-    const targets: Record<Workload, number> = { 'get-by-key': 0.1, 'single-row-write': 0.15 };
-    for (const workload of WORKLOADS) {
-      const cpuOff = mean(cpu[workload].off);
-      const cpuOn = mean(cpu[workload].on);
-      console.log(
-        `  ${workload.padEnd(16)} CPU per request: off ${cpuOff.toFixed(3)} ms, on ${cpuOn.toFixed(3)} ms → ` +
-          `capacity on/off ${(cpuOff / cpuOn).toFixed(3)} (cost ${((1 - cpuOff / cpuOn) * 100).toFixed(1)}%); ` +
-          `gateway process alone ${mean(gatewayCpu[workload].off).toFixed(3)} → ${mean(gatewayCpu[workload].on).toFixed(3)} ms ` +
-          `(cost ${((1 - mean(gatewayCpu[workload].off) / mean(gatewayCpu[workload].on)) * 100).toFixed(1)}%)`,
-      );
-    }
-    for (const workload of WORKLOADS) {
-      const off = mean(results[workload].off);
-      const on = mean(results[workload].on);
-      const ratio = on / off;
-      const cost = 1 - ratio;
-      console.log(
-        `  ${workload.padEnd(16)} off ${off.toFixed(0).padStart(6)} req/s   on ${on.toFixed(0).padStart(6)} req/s   ` +
-          `on/off ${ratio.toFixed(3)}   cost ${(cost * 100).toFixed(1)}% (target ≤ ${targets[workload] * 100}%: ${cost <= targets[workload] ? 'met' : 'NOT met'})`,
-      );
-    }
+    for (const line of summaries) console.log(line);
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await server.destroy();
@@ -169,7 +177,8 @@ async function serve(cli: string, configFile: string): Promise<{ child: ChildPro
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
   // BENCH_PROFILE=<dir>: write a V8 CPU profile of each gateway run there (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, cli, 'serve', '--config', configFile], {
+  const nodeFlags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, cli, 'serve', '--config', configFile], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -212,7 +221,7 @@ async function load(url: string, workload: Workload, seconds: number): Promise<{
   });
   const bad = result.non2xx + result.errors + result.timeouts;
   if (bad > 0) console.log(`  (${workload}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`);
-  return { rps: result.requests.average, requests: result.requests.total };
+  return { rps: result.requests.total / result.duration, requests: result.requests.total };
 }
 
 /** Clock ticks per second on Linux (USER_HZ), which /proc reports CPU time in. */
@@ -233,8 +242,27 @@ function cpuTicks(pids: readonly number[]): number {
   return total;
 }
 
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+function pct(share: number): string {
+  return `${(share * 100).toFixed(0)}%`;
+}
+
+/** The main thread's CPU ticks (its task has the process's id). */
+function mainThreadTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** Machine-wide CPU ticks from /proc/stat: idle (idle + iowait), total, stolen. */
+function machine(): { idle: number; total: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3]! + f[4]!, total: f.reduce((a, b) => a + b, 0), steal: f[7]! };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function exited(child: ChildProcess): Promise<void> {
