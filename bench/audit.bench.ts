@@ -20,6 +20,8 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 8);
+// The data source's pool size for both gateways (default: the configuration's default).
+const POOL = process.env.BENCH_POOL === undefined ? undefined : Number(process.env.BENCH_POOL);
 // audit.groupCommit.maxWaitMs for the audited gateway (default: the configuration's default).
 const MAX_WAIT_MS = process.env.BENCH_MAX_WAIT_MS === undefined ? undefined : Number(process.env.BENCH_MAX_WAIT_MS);
 const CUSTOMERS = 500;
@@ -153,13 +155,13 @@ async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl:
   const config: Record<string, unknown> = {
     server: { host: '127.0.0.1', port: await freePort() },
     spec: path.join(root, 'openapi', 'erp.yaml'),
-    sources: { erp: { client: 'pg', connection: dataUrl, pool: { max: 20 } } },
+    sources: { erp: { client: 'pg', connection: dataUrl, ...(POOL === undefined ? {} : { pool: { max: POOL } }) } },
     auth: { disabled: true },
     rateLimit: { enabled: false },
     log: { level: 'error', requests: false },
   };
   if (storeUrl) {
-    config.store = { client: 'pg', connection: storeUrl, pool: { max: 4 } };
+    config.store = { client: 'pg', connection: storeUrl };
     config.audit = {
       mode: 'strict',
       instanceId: 'bench',
