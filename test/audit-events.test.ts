@@ -5,6 +5,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { eventsFor, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
 
@@ -188,14 +189,24 @@ describe('audit events on a PostgreSQL store', { skip }, () => {
   it('when many requests arrive at once, then each response is released only after its event is committed, and they share commits', async () => {
     const before = gw.auditor.writer.stats();
     const ids = Array.from({ length: 40 }, (_, i) => `ev-burst-${i}`);
-    const seenAtResponse = await Promise.all(
+    // Hold the store's commits (a lock that blocks inserts but not reads) while the burst arrives, so the requests
+    // overlap a commit on any machine: on a fast one they could otherwise each find the writer idle.
+    const hold = await gw.storeDb.transaction();
+    await hold.raw('lock table audit_events in share mode');
+    let released = false;
+    const responses = Promise.all(
       ids.map(async (id, i) => {
         const res = await gw.http.get(`/customers/${i + 1}`).set('X-Request-Id', id);
         assert.equal(res.status, 200);
+        assert.ok(released, `${id} was answered while its event could not be committed`);
         // Read from another connection the moment the response arrives: the event must already be there.
         return (await eventsFor(gw.storeDb, id)).length;
       }),
     );
+    await sleep(500);
+    released = true;
+    await hold.commit();
+    const seenAtResponse = await responses;
     assert.deepEqual(seenAtResponse, ids.map(() => 1));
     const after = gw.auditor.writer.stats();
     const records = after.records - before.records;
