@@ -7,13 +7,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import knex from 'knex';
 import YAML from 'yaml';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { createDatabase, startPostgres } from '../test/support/postgres.js';
-import { childPids, freePort } from '../test/support/processes.js';
+import { childPids, freePort, procStat, waitForExit, waitForReady } from '../test/support/processes.js';
 import { compileGateway, root } from './support/compile.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 2);
@@ -118,7 +117,7 @@ export async function run(): Promise<void> {
     }
     for (const { child } of Object.values(gateways)) {
       child.kill('SIGTERM');
-      await exited(child);
+      await waitForExit(child, 30_000);
     }
     const batch = await commitSizes(storeUrl);
     console.log(
@@ -150,10 +149,16 @@ async function commitSizes(storeUrl: string): Promise<{ records: number; commits
   }
 }
 
-async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl: string | undefined, key: string): Promise<string> {
+interface GatewayConfig {
+  readonly file: string;
+  readonly port: number;
+}
+
+async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl: string | undefined, key: string): Promise<GatewayConfig> {
   const file = path.join(dir, `${name}.yaml`);
+  const port = await freePort();
   const config: Record<string, unknown> = {
-    server: { host: '127.0.0.1', port: await freePort() },
+    server: { host: '127.0.0.1', port },
     spec: path.join(root, 'openapi', 'erp.yaml'),
     sources: { erp: { client: 'pg', connection: dataUrl, ...(POOL === undefined ? {} : { pool: { max: POOL } }) } },
     auth: { disabled: true },
@@ -171,32 +176,22 @@ async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl:
     };
   }
   await writeFile(file, YAML.stringify(config));
-  return file;
+  return { file, port };
 }
 
-async function serve(cli: string, configFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = (YAML.parse(await import('node:fs/promises').then((fs) => fs.readFile(configFile, 'utf8'))) as { server: { port: number } }).server.port;
+async function serve(cli: string, config: GatewayConfig): Promise<{ child: ChildProcess; url: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
   // BENCH_PROFILE=<dir>: write a V8 CPU profile of each gateway run there (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const nodeFlags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeFlags, ...profile, cli, 'serve', '--config', configFile], {
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, cli, 'serve', '--config', config.file], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return { child, url };
-    } catch {
-      // not yet listening
-    }
-    await sleep(100);
-  }
-  throw new Error('gateway did not become ready');
+  const url = `http://127.0.0.1:${config.port}`;
+  await waitForReady(url, child);
+  return { child, url };
 }
 
 async function load(url: string, workload: Workload, seconds: number): Promise<{ rps: number; requests: number }> {
@@ -229,45 +224,34 @@ async function load(url: string, workload: Workload, seconds: number): Promise<{
 /** Clock ticks per second on Linux (USER_HZ), which /proc reports CPU time in. */
 const TICK_MS = 10;
 
+/** CPU ticks (user + system, with reaped children) of these processes; a process that is gone counts 0. */
 function cpuTicks(pids: readonly number[]): number {
   let total = 0;
   for (const pid of new Set(pids)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime, stime, cutime, cstime (fields 14–17; here 0-based from field 3).
-      total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    } catch {
-      // The process is gone.
-    }
+    const f = procStat(`/proc/${pid}/stat`);
+    if (f) total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   }
   return total;
+}
+
+/** The main thread's CPU ticks (its task has the process's id). */
+function mainThreadTicks(pid: number): number {
+  const f = procStat(`/proc/${pid}/task/${pid}/stat`);
+  return f ? Number(f[11]) + Number(f[12]) : 0;
 }
 
 function pct(share: number): string {
   return `${(share * 100).toFixed(0)}%`;
 }
 
-/** The main thread's CPU ticks (its task has the process's id). */
-function mainThreadTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-/** Machine-wide CPU ticks from /proc/stat: idle (idle + iowait), total, stolen. */
-function machine(): { idle: number; total: number; steal: number } {
+/** Machine-wide CPU ticks from /proc/stat: all of them, and those stolen by the hypervisor. */
+function machine(): { total: number; steal: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { idle: f[3]! + f[4]!, total: f.reduce((a, b) => a + b, 0), steal: f[7]! };
+  return { total: f.reduce((a, b) => a + b, 0), steal: f[7]! };
 }
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise((resolve) => child.once('exit', resolve));
 }

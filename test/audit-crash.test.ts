@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import YAML from 'yaml';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { ERP_SPEC, ed25519Pem, projectRoot } from './support/audit-gateway.js';
+import { freePort, waitForExit, waitForReady } from './support/processes.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -24,14 +24,6 @@ interface Sent {
   readonly requestId: string;
   readonly kind: 'read' | 'create' | 'update';
   status: number | 'no response';
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The environment without the test runner's GATEHOUSE_TEST_* variables, which would read as configuration. */
@@ -47,25 +39,6 @@ function serve(configFile: string): ChildProcess {
   });
   child.stderr?.on('data', () => undefined);
   return child;
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error('gateway did not become ready');
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 describe('audit across a crash of the gateway', { skip }, () => {
@@ -105,7 +78,7 @@ describe('audit across a crash of the gateway', { skip }, () => {
   after(async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
-      await exited(child);
+      await waitForExit(child, 30_000);
     }
     await dataDb?.destroy();
     await storeDb?.destroy();
@@ -114,7 +87,7 @@ describe('audit across a crash of the gateway', { skip }, () => {
 
   it('when the gateway is killed with SIGKILL mid-load, then every 2xx has its event, every write its intent, and verify passes', async () => {
     child = serve(configFile);
-    await waitReady(url, child);
+    await waitForReady(url, child);
 
     const sent: Sent[] = [];
     let killed = false;
@@ -149,7 +122,7 @@ describe('audit across a crash of the gateway', { skip }, () => {
     while (sent.filter((s) => s.status !== 'no response').length < 300 && Date.now() < deadline) await sleep(10);
     child.kill('SIGKILL');
     killed = true;
-    await exited(child);
+    await waitForExit(child, 30_000);
     await load;
     const answered = sent.filter((s) => typeof s.status === 'number');
     assert.ok(answered.length >= 300, `answered ${answered.length}`);
@@ -157,9 +130,9 @@ describe('audit across a crash of the gateway', { skip }, () => {
 
     // Restart: the writer closes intents the dead process left open.
     child = serve(configFile);
-    await waitReady(url, child);
+    await waitForReady(url, child);
     child.kill('SIGTERM');
-    await exited(child);
+    await waitForExit(child, 30_000);
     assert.equal(child.exitCode, 0);
 
     const records = (await storeDb('audit_events').select('kind', 'request_id', 'ref', 'status', 'outcome')) as Array<{
