@@ -23,6 +23,8 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 8);
 const POOL = process.env.BENCH_POOL === undefined ? undefined : Number(process.env.BENCH_POOL);
 // audit.groupCommit.maxWaitMs for the audited gateway (default: the configuration's default).
 const MAX_WAIT_MS = process.env.BENCH_MAX_WAIT_MS === undefined ? undefined : Number(process.env.BENCH_MAX_WAIT_MS);
+// audit.groupCommit.maxInFlight for the audited gateway (default: the configuration's default).
+const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT === undefined ? undefined : Number(process.env.BENCH_MAX_IN_FLIGHT);
 const CUSTOMERS = 500;
 
 type Workload = 'get-by-key' | 'single-row-write';
@@ -67,7 +69,6 @@ export async function run(): Promise<void> {
     // Both gateways stay up and take turns in short runs (off/on, then on/off, …): this machine's speed drifts by
     // tens of percent over seconds, and only back-to-back pairs see the same machine.
     const gateways = { off: await serve(compiled.cli, configs.off), on: await serve(compiled.cli, configs.on) };
-    if (process.env.EXP_NOVAC) { const s = knex({ client: 'pg', connection: storeUrl }); await s.raw('alter table audit_events set (autovacuum_enabled = false)'); await s.destroy(); }
     children.push(gateways.off.child, gateways.on.child);
     const summaries: string[] = [];
     for (const workload of WORKLOADS) {
@@ -172,7 +173,10 @@ async function writeConfig(dir: string, name: string, dataUrl: string, storeUrl:
       instanceId: 'bench',
       signingKey: key,
       sink: { stdout: false },
-      ...(MAX_WAIT_MS === undefined ? {} : { groupCommit: { maxWaitMs: MAX_WAIT_MS } }),
+      groupCommit: {
+        ...(MAX_WAIT_MS === undefined ? {} : { maxWaitMs: MAX_WAIT_MS }),
+        ...(MAX_IN_FLIGHT === undefined ? {} : { maxInFlight: MAX_IN_FLIGHT }),
+      },
     };
   }
   await writeFile(file, YAML.stringify(config));

@@ -56,6 +56,7 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     queueSize: config.queueSize,
     maxBatch: config.groupCommit.maxBatch,
     maxWaitMs: config.groupCommit.maxWaitMs,
+    maxInFlight: config.groupCommit.maxInFlight,
     checkpointEveryEvents: config.checkpoint.everyEvents,
     checkpointEveryMs: config.checkpoint.everyMs,
     signer,

@@ -45,15 +45,48 @@ export function recordToRow(r: AuditRecord): EventRow {
   };
 }
 
+export const HEADS_TABLE = 'audit_chain_heads';
+
+/** Where a batch starts and ends in its instance's chain. */
+export interface ChainStep {
+  readonly instanceId: string;
+  readonly from: { readonly seq: number; readonly hash: string };
+  readonly to: { readonly seq: number; readonly hash: string };
+}
+
+// One statement stores a batch. It first moves the instance's head from the record the batch was chained on to the
+// batch's last record. The update matches the head row whatever it holds and decides after taking the row's lock:
+// while an earlier batch that moved the head is still uncommitted, it waits for that batch, and then sees the head
+// that batch left. (A WHERE on the old seq would not wait: PostgreSQL would test it against the row as it was before
+// the earlier batch, find no match and move on.) So batches commit in chain order, and when the head is not where the
+// batch starts (its predecessor was not stored, or another process writes this chain) nothing is stored and the
+// statement reports head = 0.
 // json, not jsonb: PostgreSQL reads a json argument with its streaming parser instead of first building a jsonb
 // document of the whole batch; each jsonb column still gets its value as jsonb.
-const INSERT_SQL = `insert into ${EVENTS_TABLE} select * from json_populate_recordset(null::${EVENTS_TABLE}, $1::json)`;
+const APPEND_SQL = `with head as (
+  update ${HEADS_TABLE}
+  set seq = case when seq = $2 and hash = $3 then $4 else seq end,
+      hash = case when seq = $2 and hash = $3 then $5 else hash end
+  where instance_id = $1
+  returning seq = $4 and hash = $5 as moved
+), stored as (
+  insert into ${EVENTS_TABLE}
+  select r.* from json_populate_recordset(null::${EVENTS_TABLE}, $6::json) r where exists (select 1 from head where moved)
+  returning 1
+)
+select (select count(*) from head where moved)::int as head, (select count(*) from stored)::int as stored`;
 // On node-postgres the statement is prepared once per connection and then only bound and executed.
-const INSERT_STATEMENT = 'gatehouse_audit_insert';
+const APPEND_STATEMENT = 'gatehouse_audit_append';
+// In a transaction the statement goes through knex, whose placeholders are positional `?`.
+const APPEND_KNEX_SQL = APPEND_SQL.replace(/\$\d/g, '?');
+const APPEND_KNEX_ORDER = [...APPEND_SQL.matchAll(/\$(\d)/g)].map((m) => Number(m[1]) - 1);
 
 /** What node-postgres clients and PGlite both offer, and knex's pool hands out. */
 interface DriverConnection {
-  query(text: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<unknown>;
+  query(
+    text: string | { name: string; text: string; values: unknown[] },
+    values?: unknown[],
+  ): Promise<{ rows: Array<Record<string, unknown>> }>;
 }
 
 interface PooledClient {
@@ -63,26 +96,44 @@ interface PooledClient {
 }
 
 /**
- * Inserts records with one statement and one parameter: the rows as a JSON array, expanded by PostgreSQL
- * (json_populate_recordset), far cheaper than ~30 bound parameters per row. Outside a transaction the statement
- * goes straight to the driver on a connection from knex's pool: this runs once per commit on the request path, and
- * knex's query runner costs more than the statement itself there.
+ * Stores a chained batch and moves its instance's head, atomically, in one statement with two parameters per call
+ * that matter: the rows as one JSON array, expanded by PostgreSQL (json_populate_recordset), far cheaper than ~30
+ * bound parameters per row. Returns false, having stored nothing, when the head was not at `step.from`.
+ * Outside a transaction the statement goes straight to the driver on a connection from knex's pool: this runs once
+ * per commit on the request path, and knex's query runner costs more than the statement itself there.
  */
-export async function insertRecords(db: Knex | Knex.Transaction, records: readonly AuditRecord[]): Promise<void> {
-  if (records.length === 0) return;
+export async function appendRecords(
+  db: Knex | Knex.Transaction,
+  step: ChainStep,
+  records: readonly AuditRecord[],
+): Promise<boolean> {
   const json = JSON.stringify(records.map(recordToRow));
+  const values = [step.instanceId, step.from.seq, step.from.hash, step.to.seq, step.to.hash, json];
+  let row: Record<string, unknown> | undefined;
   if (db.isTransaction) {
-    await db.raw(INSERT_SQL.replace('$1', '?'), [json]);
-    return;
+    const result = (await db.raw(APPEND_KNEX_SQL, APPEND_KNEX_ORDER.map((i) => values[i]!))) as { rows: Array<Record<string, unknown>> };
+    row = result.rows[0];
+  } else {
+    const pool = db.client as unknown as PooledClient;
+    const connection = await pool.acquireConnection();
+    try {
+      const result =
+        pool.config.client === 'pg'
+          ? await connection.query({ name: APPEND_STATEMENT, text: APPEND_SQL, values })
+          : await connection.query(APPEND_SQL, values);
+      row = result.rows[0];
+    } finally {
+      await pool.releaseConnection(connection);
+    }
   }
-  const pool = db.client as unknown as PooledClient;
-  const connection = await pool.acquireConnection();
-  try {
-    if (pool.config.client === 'pg') await connection.query({ name: INSERT_STATEMENT, text: INSERT_SQL, values: [json] });
-    else await connection.query(INSERT_SQL, [json]);
-  } finally {
-    await pool.releaseConnection(connection);
-  }
+  if (Number(row?.head) !== 1) return false;
+  if (Number(row?.stored) !== records.length) throw new Error(`stored ${String(row?.stored)} of ${records.length} audit records`);
+  return true;
+}
+
+/** Sets an instance's head to where its chain is known to end (at start-up and after a store failure). */
+export async function setHead(db: Knex, instanceId: string, head: { readonly seq: number; readonly hash: string }): Promise<void> {
+  await db(HEADS_TABLE).insert({ instance_id: instanceId, seq: head.seq, hash: head.hash }).onConflict('instance_id').merge();
 }
 
 export function rowToRecord(row: EventRow): AuditRecord {

@@ -1,11 +1,12 @@
-// The group-commit writer: a bounded queue, one commit in flight, each commit chaining and storing every queued
-// record; periodic signed checkpoints; fail-closed when the store is down, and recovery without a restart.
+// The group-commit writer: a bounded queue; each commit chains and stores the records queued so far; several commits
+// in flight at once, kept in chain order by the store (see appendRecords); periodic signed checkpoints; fail-closed
+// when the store is down, and recovery without a restart.
 import type { Knex } from 'knex';
 import type { Logger } from '../observability/logger.js';
 import { AuditUnavailableError } from './audit-unavailable-error.js';
 import { CHECKPOINTS_TABLE, checkpointToRow, rowToCheckpoint, signCheckpoint, type Checkpoint, type CheckpointKind } from './checkpoint.js';
 import type { AuditContent, AuditRecord } from './event.js';
-import { EVENTS_TABLE, insertRecords, iso, rowToRecord } from './event-row.js';
+import { appendRecords, EVENTS_TABLE, iso, rowToRecord, setHead, type ChainStep } from './event-row.js';
 import { chain, GENESIS_HASH, type ChainHead } from './hash-chain.js';
 import type { CheckpointSigner } from './signing.js';
 import { newId } from '../util/ids.js';
@@ -16,6 +17,8 @@ export interface AuditWriterOptions {
   readonly queueSize: number;
   readonly maxBatch: number;
   readonly maxWaitMs: number;
+  /** Commits in flight at once (each on its own store connection); 1: each waits for the one before. */
+  readonly maxInFlight: number;
   readonly checkpointEveryEvents: number;
   readonly checkpointEveryMs: number;
   readonly signer: CheckpointSigner;
@@ -69,7 +72,12 @@ class GroupCommitWriter implements AuditWriter {
   readonly instanceId: string;
   private readonly o: AuditWriterOptions;
   private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  /** The dispatch loop, while it runs. */
+  private pumping: Promise<void> | undefined;
+  /** Commits sent to the store and not yet settled. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The last batch sent: resolves true once it is stored, false if it failed. */
+  private lastSent: Promise<boolean> | undefined;
   private head: ChainHead | undefined;
   private lastCheckpoint = { seq: 0, at: Date.now() };
   private checkpointWanted: CheckpointKind | undefined;
@@ -138,7 +146,7 @@ class GroupCommitWriter implements AuditWriter {
     if (this.failure) return;
     this.checkpointWanted = kind;
     this.kick();
-    await this.flushing;
+    await this.drained();
   }
 
   probe(): Promise<boolean> {
@@ -156,67 +164,118 @@ class GroupCommitWriter implements AuditWriter {
     if (this.closed) return;
     clearInterval(this.checkpointTimer);
     clearTimeout(this.probeTimer);
-    await this.flushing;
+    await this.drained();
     if (!this.failure && this.head && this.head.seq > this.lastCheckpoint.seq) {
       this.checkpointWanted = 'shutdown';
       this.kick();
-      await this.flushing;
+      await this.drained();
     }
     this.closed = true;
     this.rejectQueued(new AuditUnavailableError('the audit writer is closed'));
   }
 
   private kick(): void {
-    this.flushing ??= this.loop().finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0 && !this.failure) this.kick();
+    this.pumping ??= this.pump().finally(() => {
+      this.pumping = undefined;
+      if (this.canDispatch()) this.kick();
     });
   }
 
-  private async loop(): Promise<void> {
-    while ((this.queue.length > 0 || this.checkpointWanted) && !this.failure) {
+  private canDispatch(): boolean {
+    return (
+      (this.queue.length > 0 || this.checkpointWanted !== undefined) &&
+      !this.failure &&
+      this.inFlight.size < this.o.maxInFlight
+    );
+  }
+
+  /** Sends batches while there is work and a free commit slot; each settled commit kicks it again. */
+  private async pump(): Promise<void> {
+    while (this.canDispatch()) {
       // Linger for company only when commits are already shared: a lone request never waits for others.
       if (this.o.maxWaitMs > 0 && this.lastBatch > 1 && this.queue.length > 0 && this.queue.length < this.o.maxBatch) {
         await new Promise((r) => setTimeout(r, this.o.maxWaitMs));
+        if (!this.canDispatch()) return;
+      }
+      if (!this.head) {
+        // After a failure the head is reloaded (by the probe) only once nothing is in flight.
+        if (this.inFlight.size > 0) return;
+        try {
+          await this.loadHead();
+        } catch (err) {
+          this.fail(err, []);
+          return;
+        }
+        continue;
       }
       const batch = this.queue.splice(0, this.o.maxBatch);
       this.lastBatch = batch.length;
-      await this.commit(batch);
+      const stored = this.commit(this.head, batch, this.lastSent);
+      this.lastSent = stored;
+      const commit = stored.then(() => undefined);
+      this.inFlight.add(commit);
+      void commit.finally(() => {
+        this.inFlight.delete(commit);
+        this.kick();
+      });
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /** Every queued and in-flight commit has settled (or the writer has failed and nothing is in flight). */
+  private async drained(): Promise<void> {
+    while (this.pumping || this.inFlight.size > 0) await Promise.allSettled([this.pumping, ...this.inFlight]);
+  }
+
+  /**
+   * Chains the batch on `head` and moves the writer's head past it at once (the next batch chains on this one
+   * before it is stored), then stores it. The store keeps commits in chain order and refuses one whose predecessor
+   * was not stored, so a failure fails the batches after it too, and the chain never has a gap. A batch can reach
+   * the store before its predecessor has moved the head at all (each goes on its own connection): it is refused,
+   * waits for the predecessor and, once that one is stored, is sent again. Resolves whether the batch is stored.
+   */
+  private async commit(head: ChainHead, batch: Pending[], predecessor: Promise<boolean> | undefined): Promise<boolean> {
     const wanted = this.checkpointWanted;
     this.checkpointWanted = undefined;
+    const now = Math.max(Date.now(), head.recordedAt ? Date.parse(head.recordedAt) : 0);
+    const { records, head: next } = chain(this.instanceId, head, batch.map((p) => p.content), new Date(now).toISOString());
+    const checkpoint = this.checkpointDue(next, now, wanted) ? this.sign(next, now, wanted) : undefined;
+    if (records.length === 0 && !checkpoint) return predecessor ?? true;
+    this.head = next;
+    if (checkpoint) this.lastCheckpoint = { seq: checkpoint.seq, at: now };
+    const step: ChainStep = { instanceId: this.instanceId, from: head, to: next };
     try {
-      const head = this.head ?? (await this.loadHead());
-      const now = Math.max(Date.now(), head.recordedAt ? Date.parse(head.recordedAt) : 0);
-      const { records, head: next } = chain(this.instanceId, head, batch.map((p) => p.content), new Date(now).toISOString());
-      const checkpoint = this.checkpointDue(next, now, wanted) ? this.sign(next, now, wanted) : undefined;
-      if (records.length === 0 && !checkpoint) return;
-      await this.insert(records, checkpoint);
-      this.head = next;
-      if (checkpoint) {
-        this.lastCheckpoint = { seq: checkpoint.seq, at: now };
-        this.counters.checkpoints += 1;
+      let stored = await this.store(step, records, checkpoint);
+      if (!stored && predecessor && (await predecessor)) stored = await this.store(step, records, checkpoint);
+      if (!stored) {
+        throw new Error(
+          `the audit chain's head in the store is not at seq ${head.seq}: an earlier commit failed, or another process writes instance ${this.instanceId}`,
+        );
       }
+      if (checkpoint) this.counters.checkpoints += 1;
       this.counters.commits += records.length > 0 ? 1 : 0;
       this.counters.records += records.length;
       this.counters.largestBatch = Math.max(this.counters.largestBatch, records.length);
-      batch.forEach((p, i) => p.resolve(records[i]!));
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]!);
       if (records.length > 0) this.o.onCommitted?.(records);
+      return true;
     } catch (err) {
-      // The commit may or may not have happened (a lost acknowledgement): forget the head, reload it later.
-      this.head = undefined;
-      const reason = describe(err);
-      this.counters.failures += 1;
-      this.o.logger.error('audit commit failed', { event: 'audit_commit_failed', reason, records: batch.length });
-      this.failure = reason;
-      const error = new AuditUnavailableError(reason);
-      for (const p of batch) p.reject(error);
-      this.rejectQueued(error);
-      this.scheduleProbe();
+      this.fail(err, batch);
+      return false;
     }
+  }
+
+  /** A commit failed (it may or may not have happened: a lost acknowledgement): refuse until the probe recovers. */
+  private fail(err: unknown, batch: readonly Pending[]): void {
+    // Forget the head: the probe reloads it from the store once nothing is in flight.
+    this.head = undefined;
+    const reason = describe(err);
+    this.counters.failures += 1;
+    this.o.logger.error('audit commit failed', { event: 'audit_commit_failed', reason, records: batch.length });
+    this.failure ??= reason;
+    const error = new AuditUnavailableError(reason);
+    for (const p of batch) p.reject(error);
+    this.rejectQueued(error);
+    this.scheduleProbe();
   }
 
   private checkpointDue(next: ChainHead, now: number, wanted: CheckpointKind | undefined): boolean {
@@ -241,12 +300,13 @@ class GroupCommitWriter implements AuditWriter {
     });
   }
 
-  private async insert(records: readonly AuditRecord[], checkpoint: Checkpoint | undefined): Promise<void> {
+  private async store(step: ChainStep, records: readonly AuditRecord[], checkpoint: Checkpoint | undefined): Promise<boolean> {
     // One statement is atomic: without a checkpoint there is no need for BEGIN / COMMIT round trips.
-    if (!checkpoint) return insertRecords(this.o.db, records);
-    await this.o.db.transaction(async (trx) => {
-      await insertRecords(trx, records);
+    if (!checkpoint) return appendRecords(this.o.db, step, records);
+    return this.o.db.transaction(async (trx) => {
+      if (!(await appendRecords(trx, step, records))) return false;
       await trx(CHECKPOINTS_TABLE).insert(checkpointToRow(checkpoint));
+      return true;
     });
   }
 
@@ -271,7 +331,10 @@ class GroupCommitWriter implements AuditWriter {
     this.lastCheckpoint = checkpoint
       ? { seq: checkpoint.seq, at: Date.parse(checkpoint.createdAt) }
       : { seq: 0, at: Date.now() };
+    // The store's head row follows the stored records: set it to where they end (nothing is in flight now).
+    await setHead(db, this.instanceId, head);
     this.head = head;
+    this.lastSent = undefined;
     return head;
   }
 
@@ -340,7 +403,7 @@ class GroupCommitWriter implements AuditWriter {
     try {
       await this.o.db.raw('select 1');
       const wasFailing = this.failure !== undefined;
-      await this.flushing;
+      await this.drained();
       await this.loadHead();
       this.failure = undefined;
       await this.closeDanglingIntents();

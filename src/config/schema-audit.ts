@@ -42,6 +42,12 @@ export const auditJsonSchema = {
          * fewer, larger commits for at most this much latency. A lone request never waits. 0: never linger.
          */
         maxWaitMs: { type: 'integer', minimum: 0, maximum: 1000, default: 2 },
+        /**
+         * Commits in flight at once, each on its own store connection: the next batch is sent while the previous
+         * one commits, and the store keeps them in chain order. Keep it below the store pool's max (the auditor
+         * API and retention need a connection too). 1: each commit waits for the one before.
+         */
+        maxInFlight: { type: 'integer', minimum: 1, maximum: 16, default: 2 },
       },
     },
     checkpoint: {

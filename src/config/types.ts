@@ -202,7 +202,7 @@ export interface AuditConfig {
   /** This instance's hash chain; default: the host name. */
   readonly instanceId?: string;
   readonly queueSize: number;
-  readonly groupCommit: { readonly maxBatch: number; readonly maxWaitMs: number };
+  readonly groupCommit: { readonly maxBatch: number; readonly maxWaitMs: number; readonly maxInFlight: number };
   readonly checkpoint: { readonly everyEvents: number; readonly everyMs: number };
   /** Ed25519 private key, PKCS#8 PEM (resolved from a secret reference). Absent: a key made for this process only. */
   readonly signingKey?: string;

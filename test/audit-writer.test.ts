@@ -1,0 +1,208 @@
+// The group-commit writer with several commits in flight, on a real PostgreSQL store: commits that overlap are
+// stored in chain order; when one fails, the ones sent after it store nothing, so the chain never has a gap; and a
+// second process writing under the same instance id cannot fork the chain.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import knex, { type Knex } from 'knex';
+import { AuditUnavailableError } from '../src/audit/audit-unavailable-error.js';
+import type { AuditContent, AuditRecord } from '../src/audit/event.js';
+import { createSigner, trustedKeysFor } from '../src/audit/signing.js';
+import { verifyAuditLog } from '../src/audit/verify.js';
+import { createAuditWriter, type AuditWriter } from '../src/audit/writer.js';
+import { createLogger } from '../src/observability/logger.js';
+import { runMigrations } from '../src/store/migrations.js';
+import { newId } from '../src/util/ids.js';
+import { freshDatabase, testPostgres } from './support/pg-env.js';
+
+const pg = testPostgres();
+const skip = 'skip' in pg ? pg.skip : false;
+const signer = createSigner(undefined);
+const trustedKeys = trustedKeysFor(signer, []);
+
+function content(requestId: string, id = newId()): AuditContent {
+  return {
+    id,
+    kind: 'request',
+    ref: id,
+    occurredAt: new Date().toISOString(),
+    requestId,
+    method: 'GET',
+    path: '/customers/1',
+    route: '/customers/{customerId}',
+    operationId: 'getCustomer',
+    resource: 'customers',
+    status: 200,
+    outcome: 'success',
+    errorCode: null,
+    deniedBy: null,
+    latencyMs: 1.5,
+    rows: 1,
+    principal: null,
+    client: { ip: '127.0.0.1', forwardedFor: [], zone: null, peer: '127.0.0.1' },
+    statements: [],
+    detail: null,
+  };
+}
+
+/** Lets the writer send what is queued as its own commit before more is appended. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function writer(db: Knex, instanceId: string, maxInFlight: number): AuditWriter {
+  return createAuditWriter({
+    db,
+    instanceId,
+    queueSize: 1000,
+    maxBatch: 100,
+    maxWaitMs: 0,
+    maxInFlight,
+    checkpointEveryEvents: 1000,
+    checkpointEveryMs: 60_000,
+    signer,
+    logger: createLogger({ level: 'error', silent: true }),
+    retryMs: 50,
+  });
+}
+
+/** Holds the instance's head row: every commit for it waits at its first step until `release`. */
+async function holdHead(db: Knex, instanceId: string): Promise<{ release: () => Promise<void> }> {
+  const trx = await db.transaction();
+  await trx('audit_chain_heads').where({ instance_id: instanceId }).forUpdate().select('seq');
+  return {
+    release: async () => {
+      await trx.commit();
+    },
+  };
+}
+
+/** Commits for this instance waiting on its head row (sent, not yet stored). */
+async function waitingCommits(db: Knex, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = (await db.raw(
+      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%audit_chain_heads%'`,
+    )) as { rows: Array<{ n: number }> };
+    if (rows[0]!.n >= count) return;
+    if (Date.now() > deadline) throw new Error(`expected ${count} commits waiting on the head, saw ${rows[0]!.n}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function stored(db: Knex, instanceId: string): Promise<Array<{ seq: number; request_id: string; prev_hash: string; hash: string }>> {
+  const rows = (await db('audit_events').where({ instance_id: instanceId }).orderBy('seq').select('seq', 'request_id', 'prev_hash', 'hash')) as Array<{
+    seq: string;
+    request_id: string;
+    prev_hash: string;
+    hash: string;
+  }>;
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
+describe('audit writer with commits in flight', { skip }, () => {
+  let db: Knex;
+
+  before(async () => {
+    db = knex({ client: 'pg', connection: await freshDatabase('audit_writer_store'), pool: { min: 0, max: 8 } });
+    await runMigrations(db);
+  });
+
+  after(async () => {
+    await db?.destroy();
+  });
+
+  it('when three commits are in flight at once, then all are stored in chain order and verify passes', async () => {
+    const w = writer(db, 'overlap', 3);
+    await w.start();
+    await w.append(content('first'));
+    const hold = await holdHead(db, 'overlap');
+    // Appended one after another, each goes out as its own commit while the ones before it are still waiting.
+    const appended: Array<Promise<AuditRecord>> = [];
+    try {
+      for (const id of ['a', 'b', 'c']) {
+        appended.push(w.append(content(id)));
+        await nextTurn();
+      }
+      await waitingCommits(db, 3);
+      assert.equal((await stored(db, 'overlap')).length, 1, 'nothing is stored while the head is held');
+    } finally {
+      await hold.release();
+    }
+    const records = await Promise.all(appended);
+    assert.deepEqual(
+      records.map((r) => r.seq),
+      [2, 3, 4],
+    );
+    const rows = await stored(db, 'overlap');
+    assert.deepEqual(
+      rows.map((r) => [r.seq, r.request_id]),
+      [
+        [1, 'first'],
+        [2, 'a'],
+        [3, 'b'],
+        [4, 'c'],
+      ],
+    );
+    for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.prev_hash, rows[i - 1]!.hash);
+    assert.equal(w.stats().commits, 4);
+    await w.close();
+    const report = await verifyAuditLog(db, { trustedKeys });
+    assert.deepEqual(report.problems, []);
+  });
+
+  it('when a commit fails, then the commit sent after it stores nothing, and after recovery the chain goes on with no gap', async () => {
+    const w = writer(db, 'failing', 2);
+    await w.start();
+    const first = await w.append(content('first'));
+    const hold = await holdHead(db, 'failing');
+    // The first batch reuses a stored event id: the store refuses it (unique id) once it gets the head.
+    const failing = w.append(content('duplicate', first.id));
+    await nextTurn();
+    const after = w.append(content('sent-after-it'));
+    try {
+      await waitingCommits(db, 2);
+    } finally {
+      await hold.release();
+    }
+    await assert.rejects(failing, AuditUnavailableError);
+    await assert.rejects(after, AuditUnavailableError);
+    assert.deepEqual(
+      (await stored(db, 'failing')).map((r) => r.request_id),
+      ['first'],
+      'the commit sent after the failed one stored nothing',
+    );
+    assert.equal(await w.probe(), true);
+    const next = await w.append(content('after-recovery'));
+    assert.equal(next.seq, 2);
+    assert.equal(next.prevHash, first.hash);
+    await w.close();
+    const report = await verifyAuditLog(db, { trustedKeys });
+    assert.deepEqual(report.problems, []);
+  });
+
+  it('when two processes write under the same instance id, then the stale one is refused and the chain does not fork', async () => {
+    const one = writer(db, 'shared', 2);
+    const two = writer(db, 'shared', 2);
+    await one.start();
+    await two.start();
+    await one.append(content('one-1'));
+    // two still chains on the head it loaded at start: the store refuses that commit.
+    await assert.rejects(two.append(content('two-1')), (err: Error) => {
+      assert.ok(err instanceof AuditUnavailableError);
+      assert.match((err as AuditUnavailableError).reason, /another process writes instance shared/);
+      return true;
+    });
+    // Its probe reloads the head from the store; it then chains after what one wrote.
+    assert.equal(await two.probe(), true);
+    const r = await two.append(content('two-2'));
+    assert.equal(r.seq, 2);
+    assert.deepEqual(
+      (await stored(db, 'shared')).map((row) => row.request_id),
+      ['one-1', 'two-2'],
+    );
+    await one.close();
+    await two.close();
+    const report = await verifyAuditLog(db, { trustedKeys });
+    assert.deepEqual(report.problems, []);
+  });
+});
