@@ -30,7 +30,7 @@ export function recordToRow(r: AuditRecord): EventRow {
     row_count: r.rows,
     subject: r.principal?.subject ?? null,
     client_id: r.principal?.clientId ?? null,
-    // jsonb columns take the values themselves: rows travel to the store as one JSON document (see insertRecords).
+    // json columns take the values themselves: rows travel to the store as one JSON document (see appendRecords).
     scopes: r.principal ? r.principal.scopes : null,
     roles: r.principal ? r.principal.roles : null,
     token_id: r.principal?.tokenId ?? null,
@@ -62,7 +62,7 @@ export interface ChainStep {
 // batch starts (its predecessor was not stored, or another process writes this chain) nothing is stored and the
 // statement reports head = 0.
 // json, not jsonb: PostgreSQL reads a json argument with its streaming parser instead of first building a jsonb
-// document of the whole batch; each jsonb column still gets its value as jsonb.
+// document of the whole batch, and each json column gets its value's text as sent.
 const APPEND_SQL = `with head as (
   update ${HEADS_TABLE}
   set seq = case when seq = $2 and hash = $3 then $4 else seq end,
@@ -194,7 +194,7 @@ function num(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
 
-/** jsonb comes back parsed from node-postgres and PGlite; a text column would not. */
+/** json and jsonb come back parsed from node-postgres and PGlite; a text column would not. */
 function json(value: unknown, fallback: unknown): unknown {
   if (value === null || value === undefined) return fallback;
   return typeof value === 'string' ? JSON.parse(value) : value;

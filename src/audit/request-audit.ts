@@ -26,8 +26,9 @@ export class RequestAudit {
   /** The request event's id; its intents and any recovered outcome carry it as `ref`. */
   readonly eventId = newId();
   private readonly statements: OpenStatement[] = [];
-  private readonly masked = new Map<string, string>();
-  private readonly detail: Record<string, JsonValue> = {};
+  // Created when first needed: most requests mask nothing and note nothing.
+  private masked: Map<string, string> | undefined;
+  private detail: Record<string, JsonValue> | undefined;
   private route: { template: string; operationId: string } | undefined;
   private releaseRef: (() => void) | undefined;
   private intents = 0;
@@ -41,7 +42,7 @@ export class RequestAudit {
 
   /** Write-ahead: before a plan runs. Mutations get an intent record, durable (strict mode) before they run. */
   async beforeExecute(plan: QueryPlan, source: string): Promise<void> {
-    for (const [key, cls] of sensitiveValues(plan, this.ctx.operation?.resource)) this.masked.set(key, cls);
+    for (const [key, cls] of sensitiveValues(plan, this.ctx.operation?.resource)) (this.masked ??= new Map()).set(key, cls);
     if (plan.kind === 'select') return;
     await this.intent({
       action: plan.kind,
@@ -96,7 +97,7 @@ export class RequestAudit {
 
   /** Extra facts for this request's event (e.g. an auditor's search filters). */
   note(key: string, value: unknown): void {
-    this.detail[cleanString(key)] = toJsonValue(value);
+    (this.detail ??= {})[cleanString(key)] = toJsonValue(value);
   }
 
   /** The request event, as of now. */
@@ -123,7 +124,7 @@ export class RequestAudit {
       principal: principalOf(ctx),
       client: clientOf(ctx, this.facts.peer),
       statements: this.snapshotStatements(),
-      detail: Object.keys(this.detail).length > 0 ? { ...this.detail } : null,
+      detail: this.detail ? { ...this.detail } : null,
     };
   }
 
@@ -133,7 +134,7 @@ export class RequestAudit {
   }
 
   private mask(value: unknown): JsonValue {
-    const cls = this.masked.size > 0 && value !== null && value !== undefined ? this.masked.get(maskKey(value)) : undefined;
+    const cls = this.masked !== undefined && value !== null && value !== undefined ? this.masked.get(maskKey(value)) : undefined;
     return cls === undefined ? toJsonValue(value) : `[masked:${cls}]`;
   }
 

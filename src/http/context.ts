@@ -5,6 +5,7 @@ import type { ClientAddress, Principal } from '../auth/principal.js';
 import type { Operation } from '../openapi/resource.js';
 import type { Decision } from '../policy/decision.js';
 import type { RequestAudit } from '../audit/request-audit.js';
+import type { AuditedResponse } from './middleware/audit.js';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -24,6 +25,8 @@ export interface RequestContext {
   deniedBy?: string;
   /** This request's audit state (statements, write-ahead intents), when the audit log is on. */
   audit?: RequestAudit;
+  /** Its response's audit hold (strict mode holds the response until its event is stored). */
+  auditedResponse?: AuditedResponse;
 }
 
 export const requestStorage = new AsyncLocalStorage<RequestContext>();
@@ -32,6 +35,11 @@ const contexts = new WeakMap<Request, RequestContext>();
 
 export function setContext(req: Request, ctx: RequestContext): void {
   contexts.set(req, ctx);
+}
+
+/** The request's context, or undefined for a request the pipeline has not seen (e.g. express's own 404). */
+export function findContext(req: Request | undefined): RequestContext | undefined {
+  return req === undefined ? undefined : contexts.get(req);
 }
 
 export function contextOf(req: Request): RequestContext {

@@ -2,15 +2,15 @@
 // mode the response is held until its event is durable; a record that cannot be stored turns it into a 503.
 //
 // The hold works by wrapping res.end and res.write. They are wrapped once, on this app's response prototype
-// (express's app.response, the prototype of every res it serves), not assigned to each response: adding own
-// properties to a ServerResponse changes its hidden class on every request, which profiling showed costing more
-// than the rest of the audit path on a GET. Each response's audit state lives in a WeakMap.
+// (express's app.response, the prototype of every res it serves), not assigned to each response: in profiles,
+// adding any own property to a ServerResponse costs several µs per request, and a WeakMap entry per response
+// more than that, most of it in GC. Each response's audit state lives on its request's context instead.
 import type { Express, RequestHandler, Response } from 'express';
 import { AuditUnavailableError } from '../../audit/audit-unavailable-error.js';
 import type { Auditor } from '../../audit/auditor.js';
 import type { AuditContent } from '../../audit/event.js';
 import { RequestAudit } from '../../audit/request-audit.js';
-import { contextOf, type RequestContext } from '../context.js';
+import { contextOf, findContext, type RequestContext } from '../context.js';
 import { problemBody } from '../problem.js';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
@@ -20,33 +20,29 @@ type Method = (this: Response, ...args: Args) => unknown;
 
 /** Wraps the app's responses and returns the middleware that audits each request. */
 export function auditRequests(app: Express, auditor: Auditor): RequestHandler {
-  const states = new WeakMap<Response, AuditedResponse>();
   const proto = app.response as unknown as { end: Method; write: Method };
   const end = proto.end;
   const write = proto.write;
   proto.end = function (this: Response, ...args: Args) {
-    const state = states.get(this);
+    const state = findContext(this.req)?.auditedResponse;
     return state ? state.end(args) : end.apply(this, args);
   };
   proto.write = function (this: Response, ...args: Args) {
-    const state = states.get(this);
+    const state = findContext(this.req)?.auditedResponse;
     return state ? state.write(args) : write.apply(this, args);
   };
 
   const strict = auditor.config.mode === 'strict';
   return (req, res, next) => {
-    if (!auditor.config.includeHealth && HEALTH_PATHS.has(req.path)) return next();
+    const url = req.originalUrl;
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    if (!auditor.config.includeHealth && HEALTH_PATHS.has(path)) return next();
     const ctx = contextOf(req);
-    const path = req.originalUrl;
-    const query = path.indexOf('?');
-    const audit = new RequestAudit(auditor.writer, strict, ctx, {
-      method: req.method,
-      path: query < 0 ? path : path.slice(0, query),
-      peer: req.socket.remoteAddress,
-    });
+    const audit = new RequestAudit(auditor.writer, strict, ctx, { method: req.method, path, peer: req.socket.remoteAddress });
     ctx.audit = audit;
     const state = new AuditedResponse(auditor, strict, audit, ctx, res, end, write);
-    states.set(res, state);
+    ctx.auditedResponse = state;
     res.on('close', () => state.closed());
     if (strict) {
       const reason = auditor.writer.unavailableReason();
@@ -57,7 +53,7 @@ export function auditRequests(app: Express, auditor: Auditor): RequestHandler {
 }
 
 /** One response's audit state: whether it is settled, held for its record, or streaming behind an intent. */
-class AuditedResponse {
+export class AuditedResponse {
   private settled = false;
   private holding = false;
   /** Streamed bodies (write before end): in strict mode an intent is durable before the first byte leaves. */
