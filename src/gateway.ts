@@ -13,6 +13,7 @@ import { ConfigError } from './errors/app-error.js';
 import { requestStorage } from './http/context.js';
 import type { Readiness } from './http/routes/health.js';
 import { createStore, type Store } from './store/create-store.js';
+import { pendingMigrations } from './store/migrations.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { compileNetwork } from './net/network-policy.js';
 import { compilePolicies } from './policy/compile-policies.js';
@@ -44,6 +45,15 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     if (config.store) {
       store = createStore(config.store);
       if (config.store.migrate) await store.migrate();
+      else {
+        // The audit writer depends on the current schema (e.g. the chain-head table): refuse clearly, not mid-request.
+        const pending = await pendingMigrations(store.db);
+        if (pending.length > 0) {
+          throw new ConfigError([
+            `store: ${pending.length} migration(s) not applied (${pending.join(', ')}): run \`gatehouse migrate\` or set store.migrate: true`,
+          ]);
+        }
+      }
     }
     if (config.audit && store) {
       auditor = await startAuditor({ config: config.audit, store, sources: sources.all(), storage: requestStorage, logger });

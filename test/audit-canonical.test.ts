@@ -1,11 +1,12 @@
-// The canonical encoding every audit hash is taken over: RFC 8785 (checked against the `canonicalize` package),
-// and values made safe for PostgreSQL text / jsonb so that a stored record re-hashes to its stored hash.
+// The encodings audit hashes are taken over: RFC 8785 for checkpoints (checked against the `canonicalize` package),
+// a record's store row as JSON for records (version 3; version 2 still verifies), and values made safe for
+// PostgreSQL text / json so that a stored record re-hashes to its stored hash.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
 import { recordToRow, rowToRecord } from '../src/audit/event-row.js';
 import type { AuditContent } from '../src/audit/event.js';
-import { canonicalJson, chain, GENESIS_HASH, recordHash } from '../src/audit/hash-chain.js';
+import { canonicalJson, chain, GENESIS_HASH, hashMatches, recordHash, recordHashV2 } from '../src/audit/hash-chain.js';
 import { toJsonValue } from '../src/audit/json-value.js';
 
 const SAMPLES: unknown[] = [
@@ -119,5 +120,37 @@ describe('hash chain', () => {
     const back = rowToRecord({ ...parsed, seq: '42', occurred_at: new Date(record!.occurredAt), recorded_at: new Date(record!.recordedAt) });
     assert.deepEqual(back, record);
     assert.equal(recordHash(back), record!.hash);
+  });
+
+  it('when a record is chained, then the store is sent its unhashed row JSON plus the hash, and that text is what was hashed', () => {
+    const { records, rows } = chain('i1', { seq: 0, hash: GENESIS_HASH, recordedAt: undefined }, [content], '2026-01-02T03:04:06.000Z');
+    const record = records[0]!;
+    const sent = JSON.parse(rows[0]!) as Record<string, unknown>;
+    assert.deepEqual(sent, recordToRow(record));
+    assert.equal(rows[0], `${rows[0]!.slice(0, rows[0]!.indexOf(',"hash":'))},"hash":"${record.hash}"}`);
+    assert.equal(recordHash(record), record.hash);
+  });
+
+  it('when free-form values have keys in any order (integer-like ones too), then the row read back re-hashes to the same hash', () => {
+    const odd = {
+      ...content,
+      detail: { zeta: 1, '10': 'ten', alpha: { y: [1, { b: 2, a: 1 }], x: null }, '2': 'two', 'ä': 'umlaut 東京' },
+      statements: [{ ...content.statements[0]!, bindings: [{ z: 1, a: [2, 1] }, 'v', 1.5, null] }],
+    };
+    const { records, rows } = chain('i1', { seq: 6, hash: 'a'.repeat(64), recordedAt: undefined }, [odd], '2026-01-02T03:04:06.000Z');
+    // What the json columns give back: the text as sent, parsed.
+    const parsed = JSON.parse(rows[0]!) as Record<string, unknown>;
+    const back = rowToRecord({ ...parsed, seq: '7', occurred_at: new Date(odd.occurredAt), recorded_at: new Date('2026-01-02T03:04:06.000Z') });
+    assert.equal(recordHash(back), records[0]!.hash);
+    assert.ok(hashMatches(back, records[0]!.hash));
+  });
+
+  it('when a record was stored with a version 2 hash, then it still verifies, and an edit to it is still caught', () => {
+    const [record] = chain('i1', { seq: 0, hash: GENESIS_HASH, recordedAt: undefined }, [content], '2026-01-02T03:04:06.000Z').records;
+    const v2 = recordHashV2(record!);
+    assert.notEqual(v2, record!.hash, 'the versions differ');
+    assert.ok(hashMatches(record!, v2));
+    assert.ok(!hashMatches({ ...record!, status: 200 }, v2));
+    assert.ok(!hashMatches({ ...record!, seq: 2 }, v2));
   });
 });

@@ -1,5 +1,6 @@
 // The embedded store: the audit log on a PGlite data directory survives a restart and verifies;
-// `gatehouse migrate` prepares a new store and is idempotent.
+// `gatehouse migrate` prepares a new store and is idempotent; a gateway told not to migrate refuses a store that
+// still needs it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -86,5 +87,19 @@ describe('audit log on a PGlite store', { skip }, () => {
     const second = migrate();
     assert.equal(second.status, 0, second.stderr);
     assert.equal(second.stdout, 'up to date\n');
+  });
+
+  it('when store.migrate is false and the store has migrations to apply, then the gateway refuses to start and names them', async () => {
+    await assert.rejects(
+      startAuditedGateway({
+        dataUrl: await freshDatabase('audit_unmigrated_data'),
+        store: await freshDatabase('audit_unmigrated_store'),
+        storeOptions: { migrate: false },
+      }),
+      (err: Error) => {
+        assert.match(err.message, /store: 4 migration\(s\) not applied \(20261121000000_audit_log\.js, .*\): run `gatehouse migrate`/);
+        return true;
+      },
+    );
   });
 });

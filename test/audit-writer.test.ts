@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import knex, { type Knex } from 'knex';
 import { AuditUnavailableError } from '../src/audit/audit-unavailable-error.js';
 import type { AuditContent, AuditRecord } from '../src/audit/event.js';
+import { recordToRow } from '../src/audit/event-row.js';
+import { chain, GENESIS_HASH, recordHashV2 } from '../src/audit/hash-chain.js';
 import { createSigner, trustedKeysFor } from '../src/audit/signing.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
 import { createAuditWriter, type AuditWriter } from '../src/audit/writer.js';
@@ -204,5 +206,48 @@ describe('audit writer with commits in flight', { skip }, () => {
     await two.close();
     const report = await verifyAuditLog(db, { trustedKeys });
     assert.deepEqual(report.problems, []);
+  });
+
+  it('when records carry free-form values with keys in any order, then after the store keeps them verify re-hashes them', async () => {
+    const w = writer(db, 'free-form', 2);
+    await w.start();
+    await w.append({
+      ...content('odd'),
+      detail: { zeta: 1, '10': 'ten', alpha: { y: [1, { b: 2, a: 1 }], x: null }, '2': 'two', 'ä': 'umlaut 東京 🚀', q: 'quote " \\ \n' },
+      statements: [
+        { source: 'erp', sql: 'select 1 where "a" = $1', bindings: [{ z: 1, a: [2, 1] }, 'v', 1.5, null, 1e21], rows: 1, durationMs: 0.125, error: null },
+      ],
+    });
+    await w.close();
+    const report = await verifyAuditLog(db, { trustedKeys });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.instances.find((i) => i.instanceId === 'free-form')?.events, 1);
+  });
+
+  it('when a chain holds records hashed by version 2 (stored before version 3), then verify passes and new records chain after them', async () => {
+    // As an older gateway stored them: the version 2 hash, each linked to the one before.
+    const contents = [content('v2-1'), content('v2-2')];
+    let head = { seq: 0, hash: GENESIS_HASH, recordedAt: undefined as string | undefined };
+    for (const c of contents) {
+      const [record] = chain('upgraded', head, [c], new Date().toISOString()).records;
+      const old = { ...record!, hash: recordHashV2(record!) };
+      await db('audit_events').insert({
+        ...recordToRow(old),
+        scopes: null,
+        roles: null,
+        forwarded_for: JSON.stringify(old.client.forwardedFor),
+        statements: JSON.stringify(old.statements),
+      });
+      head = { seq: old.seq, hash: old.hash, recordedAt: old.recordedAt };
+    }
+    const w = writer(db, 'upgraded', 2);
+    await w.start();
+    const next = await w.append(content('v3-1'));
+    assert.equal(next.seq, 3);
+    assert.equal(next.prevHash, head.hash);
+    await w.close();
+    const report = await verifyAuditLog(db, { trustedKeys });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.instances.find((i) => i.instanceId === 'upgraded')?.events, 3);
   });
 });

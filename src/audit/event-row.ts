@@ -7,7 +7,16 @@ export type EventRow = Record<string, unknown>;
 
 export const EVENTS_TABLE = 'audit_events';
 
-export function recordToRow(r: AuditRecord): EventRow {
+/**
+ * A record as its store row, without its hash. The JSON text of this object is what a record's hash (version 3)
+ * covers and, with the hash added, exactly what the store is sent: one serialization serves both. It re-serializes
+ * to the same text from a stored row (rowToRecord) because the key order is this literal's, every column is present
+ * (null, never undefined), and the json columns keep their text as sent, which JSON.parse and JSON.stringify
+ * reproduce key for key.
+ */
+export function unhashedRow(r: Omit<AuditRecord, 'hash'>): EventRow {
+  const p = r.principal;
+  const c = r.client;
   return {
     instance_id: r.instanceId,
     seq: r.seq,
@@ -19,30 +28,38 @@ export function recordToRow(r: AuditRecord): EventRow {
     request_id: r.requestId,
     method: r.method,
     path: r.path,
-    route: r.route,
-    operation_id: r.operationId,
-    resource: r.resource,
-    status: r.status,
+    route: r.route ?? null,
+    operation_id: r.operationId ?? null,
+    resource: r.resource ?? null,
+    status: r.status ?? null,
     outcome: r.outcome,
-    error_code: r.errorCode,
-    denied_by: r.deniedBy,
-    latency_ms: r.latencyMs,
-    row_count: r.rows,
-    subject: r.principal?.subject ?? null,
-    client_id: r.principal?.clientId ?? null,
+    error_code: r.errorCode ?? null,
+    denied_by: r.deniedBy ?? null,
+    latency_ms: r.latencyMs ?? null,
+    row_count: r.rows ?? null,
+    subject: p ? p.subject : null,
+    client_id: p ? (p.clientId ?? null) : null,
     // json columns take the values themselves: rows travel to the store as one JSON document (see appendRecords).
-    scopes: r.principal ? r.principal.scopes : null,
-    roles: r.principal ? r.principal.roles : null,
-    token_id: r.principal?.tokenId ?? null,
-    client_ip: r.client.ip,
-    forwarded_for: r.client.forwardedFor,
-    zone: r.client.zone,
-    peer_ip: r.client.peer,
+    scopes: p ? p.scopes : null,
+    roles: p ? p.roles : null,
+    token_id: p ? (p.tokenId ?? null) : null,
+    client_ip: c.ip ?? null,
+    forwarded_for: c.forwardedFor,
+    zone: c.zone ?? null,
+    peer_ip: c.peer ?? null,
     statements: r.statements,
-    detail: r.detail,
+    detail: r.detail ?? null,
     prev_hash: r.prevHash,
-    hash: r.hash,
   };
+}
+
+export function recordToRow(r: AuditRecord): EventRow {
+  return { ...unhashedRow(r), hash: r.hash };
+}
+
+/** The text the store is sent for a record: its unhashed row's JSON with the hash added as the last member. */
+export function storedRowText(unhashedJson: string, hash: string): string {
+  return `${unhashedJson.slice(0, -1)},"hash":"${hash}"}`;
 }
 
 export const HEADS_TABLE = 'audit_chain_heads';
@@ -96,18 +113,14 @@ interface PooledClient {
 }
 
 /**
- * Stores a chained batch and moves its instance's head, atomically, in one statement with two parameters per call
- * that matter: the rows as one JSON array, expanded by PostgreSQL (json_populate_recordset), far cheaper than ~30
- * bound parameters per row. Returns false, having stored nothing, when the head was not at `step.from`.
+ * Stores a chained batch (`rows`: each record's text from storedRowText) and moves its instance's head,
+ * atomically, in one statement whose one large parameter is the rows as one JSON array, expanded by PostgreSQL
+ * (json_populate_recordset): far cheaper than ~30 bound parameters per row. Returns false, having stored nothing, when the head was not at `step.from`.
  * Outside a transaction the statement goes straight to the driver on a connection from knex's pool: this runs once
  * per commit on the request path, and knex's query runner costs more than the statement itself there.
  */
-export async function appendRecords(
-  db: Knex | Knex.Transaction,
-  step: ChainStep,
-  records: readonly AuditRecord[],
-): Promise<boolean> {
-  const json = JSON.stringify(records.map(recordToRow));
+export async function appendRecords(db: Knex | Knex.Transaction, step: ChainStep, rows: readonly string[]): Promise<boolean> {
+  const json = `[${rows.join(',')}]`;
   const values = [step.instanceId, step.from.seq, step.from.hash, step.to.seq, step.to.hash, json];
   let row: Record<string, unknown> | undefined;
   if (db.isTransaction) {
@@ -127,7 +140,7 @@ export async function appendRecords(
     }
   }
   if (Number(row?.head) !== 1) return false;
-  if (Number(row?.stored) !== records.length) throw new Error(`stored ${String(row?.stored)} of ${records.length} audit records`);
+  if (Number(row?.stored) !== rows.length) throw new Error(`stored ${String(row?.stored)} of ${rows.length} audit records`);
   return true;
 }
 

@@ -1,6 +1,7 @@
 // The hash chain: each record's hash covers its content, its place (instance, seq, time) and its predecessor's hash.
 import { hash } from 'node:crypto';
 import type { AuditContent, AuditRecord } from './event.js';
+import { storedRowText, unhashedRow } from './event-row.js';
 
 /** prev_hash of an instance's first record. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -53,19 +54,32 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
-/** The hash a record should have; a `hash` field on the argument is ignored. */
+/**
+ * The hash a record should have (version 3): SHA-256 of its unhashed store row as JSON (see unhashedRow), the
+ * very text the store is sent, so each record is serialized once. A `hash` field on the argument is ignored.
+ */
 export function recordHash(record: Omit<AuditRecord, 'hash'> & { readonly hash?: string }): string {
   // crypto.hash: one call, no Hash object per record (this runs for every request).
-  return hash('sha256', hashedForm(record), 'hex');
+  return hash('sha256', JSON.stringify(unhashedRow(record)), 'hex');
+}
+
+/** Whether a stored record's hash is right: version 3, or version 2 for records stored before it. */
+export function hashMatches(record: Omit<AuditRecord, 'hash'>, expected: string): boolean {
+  return recordHash(record) === expected || recordHashV2(record) === expected;
+}
+
+/** Version 2 of the record hash, which records stored before version 3 carry. */
+export function recordHashV2(record: Omit<AuditRecord, 'hash'>): string {
+  return hash('sha256', hashedFormV2(record), 'hex');
 }
 
 /**
- * The bytes a record's hash is taken over: a JSON array in a fixed field order. Position, not a member name, says
+ * The bytes a version 2 hash was taken over: a JSON array in a fixed field order. Position, not a member name, says
  * what each value is, so the form is canonical by construction and JSON.stringify writes it natively (this runs for
  * every request). Free-form values (object bindings, detail) go in as RFC 8785 text wrapped in a one-element
  * array, so that no object can encode like a string.
  */
-export function hashedForm(r: Omit<AuditRecord, 'hash'>): string {
+function hashedFormV2(r: Omit<AuditRecord, 'hash'>): string {
   const p = r.principal;
   const c = r.client;
   return JSON.stringify([
@@ -101,15 +115,16 @@ function freeForm(value: unknown): unknown {
   return value !== null && typeof value === 'object' ? [canonicalJson(value)] : value;
 }
 
-/** Chains `contents` after `head`; returns the records and the new head. Pure. */
+/** Chains `contents` after `head`; returns the records, the text the store is sent for each, and the new head. Pure. */
 export function chain(
   instanceId: string,
   head: ChainHead,
   contents: readonly AuditContent[],
   recordedAt: string,
-): { records: AuditRecord[]; head: ChainHead } {
+): { records: AuditRecord[]; rows: string[]; head: ChainHead } {
   let seq = head.seq;
   let prevHash = head.hash;
+  const rows: string[] = [];
   const records = contents.map((c) => {
     seq += 1;
     // One literal of fixed shape (not spreads): this runs per request, and spread copies are several times slower.
@@ -140,9 +155,12 @@ export function chain(
       prevHash,
       hash: '',
     };
-    record.hash = recordHash(record);
+    // The same text as recordHash hashes, serialized once for both the hash and the store.
+    const text = JSON.stringify(unhashedRow(record));
+    record.hash = hash('sha256', text, 'hex');
+    rows.push(storedRowText(text, record.hash));
     prevHash = record.hash;
     return record as AuditRecord;
   });
-  return { records, head: { seq, hash: prevHash, recordedAt } };
+  return { records, rows, head: { seq, hash: prevHash, recordedAt } };
 }

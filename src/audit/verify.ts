@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { CHECKPOINTS_TABLE, checkpointPayload, rowToCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { AuditRecord } from './event.js';
 import { EVENTS_TABLE, rowToRecord } from './event-row.js';
-import { GENESIS_HASH, recordHash } from './hash-chain.js';
+import { GENESIS_HASH, hashMatches } from './hash-chain.js';
 import type { TrustedKeys } from './signing.js';
 
 export type ProblemKind =
@@ -180,7 +180,7 @@ async function verifyInstance(
       lastSeq = record.seq;
       o.onRecord();
       let flagged = false;
-      if (recordHash(record) !== record.hash) {
+      if (!hashMatches(record, record.hash)) {
         flagged = true;
         const movedFrom = originalSeq(record);
         report(
@@ -270,7 +270,7 @@ function originalSeq(record: AuditRecord): number | undefined {
   const { hash, ...unhashed } = record;
   for (let d = 1; d <= REORDER_WINDOW; d++) {
     for (const seq of [record.seq - d, record.seq + d]) {
-      if (seq >= 1 && recordHash({ ...unhashed, seq }) === hash) return seq;
+      if (seq >= 1 && hashMatches({ ...unhashed, seq }, hash)) return seq;
     }
   }
   return undefined;

@@ -237,15 +237,15 @@ class GroupCommitWriter implements AuditWriter {
     const wanted = this.checkpointWanted;
     this.checkpointWanted = undefined;
     const now = Math.max(Date.now(), head.recordedAt ? Date.parse(head.recordedAt) : 0);
-    const { records, head: next } = chain(this.instanceId, head, batch.map((p) => p.content), new Date(now).toISOString());
+    const { records, rows, head: next } = chain(this.instanceId, head, batch.map((p) => p.content), new Date(now).toISOString());
     const checkpoint = this.checkpointDue(next, now, wanted) ? this.sign(next, now, wanted) : undefined;
     if (records.length === 0 && !checkpoint) return predecessor ?? true;
     this.head = next;
     if (checkpoint) this.lastCheckpoint = { seq: checkpoint.seq, at: now };
     const step: ChainStep = { instanceId: this.instanceId, from: head, to: next };
     try {
-      let stored = await this.store(step, records, checkpoint);
-      if (!stored && predecessor && (await predecessor)) stored = await this.store(step, records, checkpoint);
+      let stored = await this.store(step, rows, checkpoint);
+      if (!stored && predecessor && (await predecessor)) stored = await this.store(step, rows, checkpoint);
       if (!stored) {
         throw new Error(
           `the audit chain's head in the store is not at seq ${head.seq}: an earlier commit failed, or another process writes instance ${this.instanceId}`,
@@ -300,11 +300,11 @@ class GroupCommitWriter implements AuditWriter {
     });
   }
 
-  private async store(step: ChainStep, records: readonly AuditRecord[], checkpoint: Checkpoint | undefined): Promise<boolean> {
+  private async store(step: ChainStep, rows: readonly string[], checkpoint: Checkpoint | undefined): Promise<boolean> {
     // One statement is atomic: without a checkpoint there is no need for BEGIN / COMMIT round trips.
-    if (!checkpoint) return appendRecords(this.o.db, step, records);
+    if (!checkpoint) return appendRecords(this.o.db, step, rows);
     return this.o.db.transaction(async (trx) => {
-      if (!(await appendRecords(trx, step, records))) return false;
+      if (!(await appendRecords(trx, step, rows))) return false;
       await trx(CHECKPOINTS_TABLE).insert(checkpointToRow(checkpoint));
       return true;
     });
