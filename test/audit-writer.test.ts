@@ -51,13 +51,13 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function writer(db: Knex, instanceId: string, maxInFlight: number): AuditWriter {
+function writer(db: Knex, instanceId: string, maxInFlight: number, maxWaitMs = 0): AuditWriter {
   return createAuditWriter({
     db,
     instanceId,
     queueSize: 1000,
     maxBatch: 100,
-    maxWaitMs: 0,
+    maxWaitMs,
     maxInFlight,
     checkpointEveryEvents: 1000,
     checkpointEveryMs: 60_000,
@@ -78,15 +78,21 @@ async function holdHead(db: Knex, instanceId: string): Promise<{ release: () => 
   };
 }
 
-/** Commits for this instance waiting on its head row (sent, not yet stored). */
+/** Commits waiting on a head row (sent, not yet stored). */
+async function waitingNow(db: Knex): Promise<number> {
+  const { rows } = (await db.raw(
+    `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%audit_chain_heads%'`,
+  )) as { rows: Array<{ n: number }> };
+  return rows[0]!.n;
+}
+
+/** Waits until `count` commits wait on a head row. */
 async function waitingCommits(db: Knex, count: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const { rows } = (await db.raw(
-      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%audit_chain_heads%'`,
-    )) as { rows: Array<{ n: number }> };
-    if (rows[0]!.n >= count) return;
-    if (Date.now() > deadline) throw new Error(`expected ${count} commits waiting on the head, saw ${rows[0]!.n}`);
+    const n = await waitingNow(db);
+    if (n >= count) return;
+    if (Date.now() > deadline) throw new Error(`expected ${count} commits waiting on the head, saw ${n}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -150,6 +156,35 @@ describe('audit writer with commits in flight', { skip }, () => {
     await w.close();
     const report = await verifyAuditLog(db, { trustedKeys });
     assert.deepEqual(report.problems, []);
+  });
+
+  it('when commits wait for company (maxWaitMs > 0), then a second one goes out only once the queue would fill a batch like the last', async () => {
+    const w = writer(db, 'on-demand', 2, 5);
+    await w.start();
+    await w.append(content('first'));
+    const hold = await holdHead(db, 'on-demand');
+    const appended: Array<Promise<AuditRecord>> = [];
+    try {
+      appended.push(w.append(content('a')));
+      await waitingCommits(db, 1);
+      // One record queued behind a commit in flight: it waits for that commit rather than going out alone.
+      appended.push(w.append(content('b')));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await waitingNow(db), 1, 'b is not sent while a is in flight and the queue holds one record');
+      // Two queued: as many as a batch of two, so they go out alongside the commit in flight.
+      appended.push(w.append(content('c')));
+      await waitingCommits(db, 2);
+    } finally {
+      await hold.release();
+    }
+    const records = await Promise.all(appended);
+    assert.deepEqual(
+      records.map((r) => r.seq),
+      [2, 3, 4],
+    );
+    assert.equal(records[1]!.recordedAt, records[2]!.recordedAt, 'b and c were one commit');
+    await w.close();
+    assert.deepEqual((await verifyAuditLog(db, { trustedKeys })).problems, []);
   });
 
   it('when a commit fails, then the commit sent after it stores nothing, and after recovery the chain goes on with no gap', async () => {

@@ -182,18 +182,26 @@ class GroupCommitWriter implements AuditWriter {
   }
 
   private canDispatch(): boolean {
+    if ((this.queue.length === 0 && this.checkpointWanted === undefined) || this.failure) return false;
+    if (this.inFlight.size === 0) return true;
+    if (this.inFlight.size >= this.o.maxInFlight) return false;
+    // While a commit is in flight, another goes out only once the queue would fill a batch as large as the last
+    // one: under steady load batches stay as large as with one commit at a time (each commit costs CPU on both
+    // sides), and only when commits take longer than records take to arrive (a slow store) do they overlap.
+    // Otherwise the queue waits for the commit in flight. maxWaitMs 0 (never wait for company) sends at once.
     return (
-      (this.queue.length > 0 || this.checkpointWanted !== undefined) &&
-      !this.failure &&
-      this.inFlight.size < this.o.maxInFlight
+      this.o.maxWaitMs === 0 ||
+      this.checkpointWanted !== undefined ||
+      this.queue.length >= Math.min(this.o.maxBatch, Math.max(2, this.lastBatch))
     );
   }
 
   /** Sends batches while there is work and a free commit slot; each settled commit kicks it again. */
   private async pump(): Promise<void> {
     while (this.canDispatch()) {
-      // Linger for company only when commits are already shared: a lone request never waits for others.
-      if (this.o.maxWaitMs > 0 && this.lastBatch > 1 && this.queue.length > 0 && this.queue.length < this.o.maxBatch) {
+      // Linger for company only when commits are already shared (a lone request never waits for others), and
+      // only when nothing is in flight (a batch sent alongside one already has its company).
+      if (this.o.maxWaitMs > 0 && this.inFlight.size === 0 && this.lastBatch > 1 && this.queue.length > 0 && this.queue.length < this.o.maxBatch) {
         await new Promise((r) => setTimeout(r, this.o.maxWaitMs));
         if (!this.canDispatch()) return;
       }

@@ -43,9 +43,10 @@ export const auditJsonSchema = {
          */
         maxWaitMs: { type: 'integer', minimum: 0, maximum: 1000, default: 2 },
         /**
-         * Commits in flight at once, each on its own store connection: the next batch is sent while the previous
-         * one commits, and the store keeps them in chain order. Keep it below the store pool's max (the auditor
-         * API and retention need a connection too). 1: each commit waits for the one before.
+         * Commits in flight at once, each on its own store connection; the store keeps them in chain order. While
+         * one commits, the next is sent once its batch would be as large as the last (with maxWaitMs 0: at once).
+         * Keep it below the store pool's max (the auditor API and retention need a connection too). 1: each
+         * commit waits for the one before.
          */
         maxInFlight: { type: 'integer', minimum: 1, maximum: 16, default: 2 },
       },
