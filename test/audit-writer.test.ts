@@ -9,7 +9,7 @@ import type { AuditContent, AuditRecord } from '../src/audit/event.js';
 import { recordToRow } from '../src/audit/event-row.js';
 import { chain, GENESIS_HASH, recordHashV2 } from '../src/audit/hash-chain.js';
 import { createSigner, trustedKeysFor } from '../src/audit/signing.js';
-import { verifyAuditLog } from '../src/audit/verify.js';
+import { verifyAuditLog, type VerifyReport } from '../src/audit/verify.js';
 import { createAuditWriter, type AuditWriter } from '../src/audit/writer.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runMigrations } from '../src/store/migrations.js';
@@ -67,15 +67,22 @@ function writer(db: Knex, instanceId: string, maxInFlight: number, maxWaitMs = 0
   });
 }
 
-/** Holds the instance's head row: every commit for it waits at its first step until `release`. */
-async function holdHead(db: Knex, instanceId: string): Promise<{ release: () => Promise<void> }> {
+/** Runs `during` while the instance's head row is held: every commit for it waits at its first step meanwhile. */
+async function whileHeadHeld(db: Knex, instanceId: string, during: () => Promise<void>): Promise<void> {
   const trx = await db.transaction();
-  await trx('audit_chain_heads').where({ instance_id: instanceId }).forUpdate().select('seq');
-  return {
-    release: async () => {
-      await trx.commit();
-    },
-  };
+  try {
+    await trx('audit_chain_heads').where({ instance_id: instanceId }).forUpdate().select('seq');
+    await during();
+  } finally {
+    await trx.commit();
+  }
+}
+
+/** Verifies the whole store, asserts it has no problems, and returns the report. */
+async function assertVerifies(db: Knex): Promise<VerifyReport> {
+  const report = await verifyAuditLog(db, { trustedKeys });
+  assert.deepEqual(report.problems, []);
+  return report;
 }
 
 /** Commits waiting on a head row (sent, not yet stored). */
@@ -123,19 +130,16 @@ describe('audit writer with commits in flight', { skip }, () => {
     const w = writer(db, 'overlap', 3);
     await w.start();
     await w.append(content('first'));
-    const hold = await holdHead(db, 'overlap');
     // Appended one after another, each goes out as its own commit while the ones before it are still waiting.
     const appended: Array<Promise<AuditRecord>> = [];
-    try {
+    await whileHeadHeld(db, 'overlap', async () => {
       for (const id of ['a', 'b', 'c']) {
         appended.push(w.append(content(id)));
         await nextTurn();
       }
       await waitingCommits(db, 3);
       assert.equal((await stored(db, 'overlap')).length, 1, 'nothing is stored while the head is held');
-    } finally {
-      await hold.release();
-    }
+    });
     const records = await Promise.all(appended);
     assert.deepEqual(
       records.map((r) => r.seq),
@@ -154,17 +158,15 @@ describe('audit writer with commits in flight', { skip }, () => {
     for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.prev_hash, rows[i - 1]!.hash);
     assert.equal(w.stats().commits, 4);
     await w.close();
-    const report = await verifyAuditLog(db, { trustedKeys });
-    assert.deepEqual(report.problems, []);
+    await assertVerifies(db);
   });
 
   it('when commits wait for company (maxWaitMs > 0), then a second one goes out only once the queue would fill a batch like the last', async () => {
     const w = writer(db, 'on-demand', 2, 5);
     await w.start();
     await w.append(content('first'));
-    const hold = await holdHead(db, 'on-demand');
     const appended: Array<Promise<AuditRecord>> = [];
-    try {
+    await whileHeadHeld(db, 'on-demand', async () => {
       appended.push(w.append(content('a')));
       await waitingCommits(db, 1);
       // One record queued behind a commit in flight: it waits for that commit rather than going out alone.
@@ -174,9 +176,7 @@ describe('audit writer with commits in flight', { skip }, () => {
       // Two queued: as many as a batch of two, so they go out alongside the commit in flight.
       appended.push(w.append(content('c')));
       await waitingCommits(db, 2);
-    } finally {
-      await hold.release();
-    }
+    });
     const records = await Promise.all(appended);
     assert.deepEqual(
       records.map((r) => r.seq),
@@ -184,25 +184,26 @@ describe('audit writer with commits in flight', { skip }, () => {
     );
     assert.equal(records[1]!.recordedAt, records[2]!.recordedAt, 'b and c were one commit');
     await w.close();
-    assert.deepEqual((await verifyAuditLog(db, { trustedKeys })).problems, []);
+    await assertVerifies(db);
   });
 
   it('when a commit fails, then the commit sent after it stores nothing, and after recovery the chain goes on with no gap', async () => {
     const w = writer(db, 'failing', 2);
     await w.start();
     const first = await w.append(content('first'));
-    const hold = await holdHead(db, 'failing');
-    // The first batch reuses a stored event id: the store refuses it (unique id) once it gets the head.
-    const failing = w.append(content('duplicate', first.id));
-    await nextTurn();
-    const after = w.append(content('sent-after-it'));
-    try {
+    let failing: Promise<AuditRecord> | undefined;
+    let after: Promise<AuditRecord> | undefined;
+    await whileHeadHeld(db, 'failing', async () => {
+      // The first batch reuses a stored event id: the store refuses it (unique id) once it gets the head.
+      failing = w.append(content('duplicate', first.id));
+      failing.catch(() => undefined);
+      await nextTurn();
+      after = w.append(content('sent-after-it'));
+      after.catch(() => undefined);
       await waitingCommits(db, 2);
-    } finally {
-      await hold.release();
-    }
-    await assert.rejects(failing, AuditUnavailableError);
-    await assert.rejects(after, AuditUnavailableError);
+    });
+    await assert.rejects(failing!, AuditUnavailableError);
+    await assert.rejects(after!, AuditUnavailableError);
     assert.deepEqual(
       (await stored(db, 'failing')).map((r) => r.request_id),
       ['first'],
@@ -213,8 +214,7 @@ describe('audit writer with commits in flight', { skip }, () => {
     assert.equal(next.seq, 2);
     assert.equal(next.prevHash, first.hash);
     await w.close();
-    const report = await verifyAuditLog(db, { trustedKeys });
-    assert.deepEqual(report.problems, []);
+    await assertVerifies(db);
   });
 
   it('when two processes write under the same instance id, then the stale one is refused and the chain does not fork', async () => {
@@ -239,8 +239,7 @@ describe('audit writer with commits in flight', { skip }, () => {
     );
     await one.close();
     await two.close();
-    const report = await verifyAuditLog(db, { trustedKeys });
-    assert.deepEqual(report.problems, []);
+    await assertVerifies(db);
   });
 
   it('when records carry free-form values with keys in any order, then after the store keeps them verify re-hashes them', async () => {
@@ -254,8 +253,7 @@ describe('audit writer with commits in flight', { skip }, () => {
       ],
     });
     await w.close();
-    const report = await verifyAuditLog(db, { trustedKeys });
-    assert.deepEqual(report.problems, []);
+    const report = await assertVerifies(db);
     assert.equal(report.instances.find((i) => i.instanceId === 'free-form')?.events, 1);
   });
 
@@ -281,8 +279,7 @@ describe('audit writer with commits in flight', { skip }, () => {
     assert.equal(next.seq, 3);
     assert.equal(next.prevHash, head.hash);
     await w.close();
-    const report = await verifyAuditLog(db, { trustedKeys });
-    assert.deepEqual(report.problems, []);
+    const report = await assertVerifies(db);
     assert.equal(report.instances.find((i) => i.instanceId === 'upgraded')?.events, 3);
   });
 });

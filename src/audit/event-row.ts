@@ -115,8 +115,8 @@ interface PooledClient {
 /**
  * Stores a chained batch (`rows`: each record's text from storedRowText) and moves its instance's head,
  * atomically, in one statement whose one large parameter is the rows as one JSON array, expanded by PostgreSQL
- * (json_populate_recordset): far cheaper than ~30 bound parameters per row. Returns false, having stored nothing, when the head was not at `step.from`.
- * Outside a transaction the statement goes straight to the driver on a connection from knex's pool: this runs once
+ * (json_populate_recordset): far cheaper than ~30 bound parameters per row. Returns false, having stored nothing,
+ * when the head was not at `step.from`. Outside a transaction the statement goes straight to the driver on a connection from knex's pool: this runs once
  * per commit on the request path, and knex's query runner costs more than the statement itself there.
  */
 export async function appendRecords(db: Knex | Knex.Transaction, step: ChainStep, rows: readonly string[]): Promise<boolean> {

@@ -14,7 +14,7 @@ export interface ChainHead {
 
 /**
  * RFC 8785 (JCS) canonical JSON: members sorted by UTF-16 code units, numbers and strings as ECMAScript's
- * JSON.stringify writes them (checkpoint payloads, free-form values inside record hashes). Written here rather than
+ * JSON.stringify writes them (checkpoint payloads, free-form values inside version 2 record hashes). Written here rather than
  * taken from the `canonicalize` package, which is several times slower because it scans every string for lone
  * surrogates that toJsonValue already removed; test/audit-canonical.test.ts checks the two agree.
  */
@@ -59,8 +59,14 @@ export function canonicalJson(value: unknown): string {
  * very text the store is sent, so each record is serialized once. A `hash` field on the argument is ignored.
  */
 export function recordHash(record: Omit<AuditRecord, 'hash'> & { readonly hash?: string }): string {
+  return sealRow(record).hash;
+}
+
+/** A record's unhashed row as JSON text and its hash: what chain() stores and what recordHash() recomputes. */
+function sealRow(record: Omit<AuditRecord, 'hash'>): { text: string; hash: string } {
+  const text = JSON.stringify(unhashedRow(record));
   // crypto.hash: one call, no Hash object per record (this runs for every request).
-  return hash('sha256', JSON.stringify(unhashedRow(record)), 'hex');
+  return { text, hash: hash('sha256', text, 'hex') };
 }
 
 /** Whether a stored record's hash is right: version 3, or version 2 for records stored before it. */
@@ -155,10 +161,10 @@ export function chain(
       prevHash,
       hash: '',
     };
-    // The same text as recordHash hashes, serialized once for both the hash and the store.
-    const text = JSON.stringify(unhashedRow(record));
-    record.hash = hash('sha256', text, 'hex');
-    rows.push(storedRowText(text, record.hash));
+    // Serialized once, for both the hash and the store.
+    const sealed = sealRow(record);
+    record.hash = sealed.hash;
+    rows.push(storedRowText(sealed.text, sealed.hash));
     prevHash = record.hash;
     return record as AuditRecord;
   });

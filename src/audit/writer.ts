@@ -74,8 +74,8 @@ class GroupCommitWriter implements AuditWriter {
   private queue: Pending[] = [];
   /** The dispatch loop, while it runs. */
   private pumping: Promise<void> | undefined;
-  /** Commits sent to the store and not yet settled. */
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Commits sent to the store and not yet settled (each resolves whether it was stored; none rejects). */
+  private readonly inFlight = new Set<Promise<boolean>>();
   /** The last batch sent: resolves true once it is stored, false if it failed. */
   private lastSent: Promise<boolean> | undefined;
   private head: ChainHead | undefined;
@@ -218,9 +218,8 @@ class GroupCommitWriter implements AuditWriter {
       }
       const batch = this.queue.splice(0, this.o.maxBatch);
       this.lastBatch = batch.length;
-      const stored = this.commit(this.head, batch, this.lastSent);
-      this.lastSent = stored;
-      const commit = stored.then(() => undefined);
+      const commit = this.commit(this.head, batch, this.lastSent);
+      this.lastSent = commit;
       this.inFlight.add(commit);
       void commit.finally(() => {
         this.inFlight.delete(commit);
