@@ -14,6 +14,7 @@ export interface RequestScope {
   readonly zone: string;
   readonly keyName: string;
   readonly name: string;
+  readonly operation: 'query' | 'update';
 }
 
 /** RFC 2136 §2.4 prerequisites that failed: another writer changed the records since we read them. */
@@ -28,7 +29,9 @@ function explainRcode(rcode: string, scope: RequestScope): string {
     case 'NOTIMP':
       return `${scope.server} does not accept dynamic updates (NOTIMP)`;
     case 'REFUSED':
-      return `${scope.server} refused the update (REFUSED): its allow-update / update-policy for zone ${scope.zone} does not let key ${scope.keyName} change ${scope.name}`;
+      return scope.operation === 'query'
+        ? `${scope.server} refused to answer for ${scope.name} (REFUSED): it does not serve zone ${scope.zone}, or does not allow queries from this host`
+        : `${scope.server} refused the update (REFUSED): its allow-update / update-policy for zone ${scope.zone} does not let key ${scope.keyName} change ${scope.name}`;
     case 'NOTAUTH':
       return `${scope.server} is not authoritative for zone ${scope.zone}, or did not accept key ${scope.keyName} (NOTAUTH)`;
     case 'NOTZONE':

@@ -39,7 +39,13 @@ export interface Rfc2136Client {
 export function createRfc2136Client(options: Rfc2136ClientOptions): Rfc2136Client {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const serverLabel = `${options.server.host.includes(':') ? `[${options.server.host}]` : options.server.host}:${options.server.port}`;
-  const scopeOf = (name: string): RequestScope => ({ server: serverLabel, zone: options.zone, keyName: options.key.name, name });
+  const scopeOf = (name: string, operation: RequestScope['operation']): RequestScope => ({
+    server: serverLabel,
+    zone: options.zone,
+    keyName: options.key.name,
+    name,
+    operation,
+  });
 
   /** `accepted`: the RCODEs that are an answer rather than a failure (a read accepts NXDOMAIN: no such name). */
   async function once(build: (id: number) => Buffer, scope: RequestScope, accepted: readonly string[]): Promise<Buffer> {
@@ -87,7 +93,7 @@ export function createRfc2136Client(options: Rfc2136ClientOptions): Rfc2136Clien
       // A name that does not exist (NXDOMAIN) holds no records: for a read that is an answer, not a failure.
       const answer = await send(
         (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: { name, type } }),
-        scopeOf(name),
+        scopeOf(name, 'query'),
         ['NOERROR', 'NXDOMAIN'],
       );
       const owner = name.replace(/\.$/, '').toLowerCase();
@@ -107,7 +113,7 @@ export function createRfc2136Client(options: Rfc2136ClientOptions): Rfc2136Clien
             answers: prerequisites,
             authorities: updates,
           }),
-        scopeOf(name),
+        scopeOf(name, 'update'),
       );
     },
   };

@@ -28,7 +28,7 @@ export interface Rfc2136RegistrarOptions {
 }
 
 /** Another replica changed the claims between our read and our update this many times in a row: give up for now. */
-const MAX_CONFLICT_ROUNDS = 5;
+const MAX_CONFLICT_ROUNDS = 10;
 
 export function createRfc2136Registrar(options: Rfc2136RegistrarOptions): Registrar {
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
@@ -76,7 +76,7 @@ export function createRfc2136Registrar(options: Rfc2136RegistrarOptions): Regist
         return plan;
       } catch (err) {
         if (!(err instanceof DnsRequestError) || !err.conflict || round >= MAX_CONFLICT_ROUNDS) throw err;
-        await sleep(Math.round(50 + Math.random() * 100 * round));
+        await sleep(Math.round(Math.random() * 50 * round));
       }
     }
   }
