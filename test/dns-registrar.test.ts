@@ -98,6 +98,26 @@ describe('the RFC 2136 registrar on a real BIND', { skip: bindSkipReason(), time
     assert.equal(status.consecutiveFailures, 1);
   });
 
+  test('when the zone grants the key only the published names (the README’s update-policy), then replicas register and withdraw, and another name is REFUSED', async () => {
+    const name = 'gatehouse.onprem.example.internal.';
+    const narrow = await startAuthoritativeBind({ grants: [`name ${name} A AAAA TXT`, `name _gatehouse._tcp.${name} SRV`] });
+    try {
+      const server = rfc2136(narrow);
+      const one = registrar({ name, instanceId: 'narrow-1', rfc2136: server });
+      const two = registrar({ name, instanceId: 'narrow-2', rfc2136: server, addresses: () => ['10.0.6.2'] });
+      await one.register(8080);
+      await two.register(8081);
+      await one.deregister();
+      const view = await two.lookup();
+      assert.deepEqual(view.instances.map((i) => i.instance), ['narrow-2']);
+      assert.equal(view.records.length, 3, view.records.join('\n'));
+      const other = registrar({ name: 'other.onprem.example.internal.', instanceId: 'narrow-3', rfc2136: server });
+      await assert.rejects(other.register(8080), /REFUSED\): its allow-update \/ update-policy .* does not let key gatehouse-key\. change other\.onprem/);
+    } finally {
+      await narrow.destroy();
+    }
+  });
+
   test('when the zone is not one the server holds, then registration fails with REFUSED saying it does not serve the zone', async () => {
     const r = registrar({
       name: 'gw.elsewhere.example.',

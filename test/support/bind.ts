@@ -198,7 +198,13 @@ async function launch(config: (dir: string, port: number) => Promise<string>): P
  * (more `keys` are known to the server but may update nothing). Negative answers are cached for 1 s at most.
  */
 export async function startAuthoritativeBind(
-  options: { zone?: string; key?: TsigKey; otherKeys?: readonly TsigKey[] } = {},
+  options: {
+    zone?: string;
+    key?: TsigKey;
+    otherKeys?: readonly TsigKey[];
+    /** update-policy rules for `key`; default: any name in the zone (`zonesub ANY`). */
+    grants?: readonly string[];
+  } = {},
 ): Promise<AuthoritativeBind> {
   const zone = options.zone ?? 'onprem.example.internal.';
   const key = options.key ?? newTsigKey();
@@ -224,7 +230,7 @@ options {${commonOptions(dir, port)}
 zone "${zone}" {
   type primary;
   file "zone.db";
-  update-policy { grant ${key.name} zonesub ANY; };
+  update-policy { ${(options.grants ?? ['zonesub ANY']).map((g) => `grant ${key.name} ${g};`).join(' ')} };
 };
 `;
   });
