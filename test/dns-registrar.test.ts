@@ -89,6 +89,18 @@ describe('the RFC 2136 registrar on a real BIND', { skip: bindSkipReason(), time
     assert.equal((await fleet[23]!.lookup()).instances.length, 18);
   });
 
+  test('when a replica has more addresses than one TXT string holds, then its claim keeps them all and withdrawing removes them all', async () => {
+    const name = 'wide.onprem.example.internal.';
+    const addresses = Array.from({ length: 12 }, (_, i) => `fd00:1234:5678:9abc:def0:1234:5678:${(i + 1).toString(16)}`);
+    const r = registrar({ name, instanceId: 'wide-1', addresses: () => addresses });
+    await r.register(8080);
+    const [claim] = (await r.lookup()).instances;
+    assert.deepEqual(claim?.addresses, addresses);
+    assert.equal((await direct.resolve6(name)).length, 12);
+    await r.deregister();
+    await assert.rejects(direct.resolve6(name), { code: 'ENOTFOUND' });
+  });
+
   test('when the key is one BIND knows but its policy does not grant, then registration fails with REFUSED naming the key', async () => {
     const r = registrar({ name: 'refused.onprem.example.internal.', instanceId: 'refused-1', rfc2136: rfc2136(primary, {}, readOnlyKey) });
     await assert.rejects(r.register(8080), /REFUSED.*reader-key\./);

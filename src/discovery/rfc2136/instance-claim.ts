@@ -21,10 +21,25 @@ const PREFIX = 'gatehouse-instance=';
 /** A claim's refresh is overdue (its replica is gone) after this many of its own intervals. */
 export const STALE_AFTER_INTERVALS = 3;
 
+/** A TXT character-string holds at most 255 bytes: a long address list is spread over several `addresses=` strings. */
+function addressStrings(addresses: readonly string[]): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  for (const address of addresses) {
+    if (current.length > 0 && `addresses=${[...current, address].join(',')}`.length > 255) {
+      out.push(`addresses=${current.join(',')}`);
+      current = [];
+    }
+    current.push(address);
+  }
+  out.push(`addresses=${current.join(',')}`);
+  return out;
+}
+
 export function encodeClaim(claim: InstanceClaim): Buffer[] {
   return [
     `${PREFIX}${claim.instance}`,
-    `addresses=${claim.addresses.join(',')}`,
+    ...addressStrings(claim.addresses),
     `port=${claim.port}`,
     `seen=${claim.seen}`,
     `refresh=${claim.refreshSeconds}`,
@@ -35,12 +50,13 @@ export function encodeClaim(claim: InstanceClaim): Buffer[] {
 export function parseClaim(strings: readonly Buffer[]): InstanceClaim | undefined {
   const [first, ...rest] = strings.map((b) => b.toString('utf8'));
   if (first === undefined || !first.startsWith(PREFIX)) return undefined;
-  const fields = new Map(
-    rest.map((s) => {
-      const eq = s.indexOf('=');
-      return eq < 0 ? [s, ''] : [s.slice(0, eq), s.slice(eq + 1)];
-    }),
-  );
+  const fields = new Map<string, string>();
+  for (const s of rest) {
+    const eq = s.indexOf('=');
+    const [key, value] = eq < 0 ? [s, ''] : [s.slice(0, eq), s.slice(eq + 1)];
+    // `addresses=` may repeat (see addressStrings); the others appear once.
+    fields.set(key, key === 'addresses' && fields.has(key) ? `${fields.get(key)},${value}` : value);
+  }
   const port = Number(fields.get('port'));
   const seen = Number(fields.get('seen'));
   const refreshSeconds = Number(fields.get('refresh'));
