@@ -84,7 +84,8 @@ export function createRfc2136Registrar(options: Rfc2136RegistrarOptions): Regist
   function describe(err: unknown): RegistrationError {
     const at = new Date().toISOString();
     if (err instanceof DnsRequestError) {
-      return { at, message: err.message, ...(err.detail.rcode ? { rcode: err.detail.rcode } : {}), ...(err.detail.tsigError ? { tsigError: err.detail.tsigError } : {}) };
+      const { rcode, tsigError } = err.detail;
+      return { at, message: err.message, ...(rcode ? { rcode } : {}), ...(tsigError ? { tsigError } : {}) };
     }
     return { at, message: err instanceof Error ? err.message : String(err) };
   }
@@ -106,7 +107,7 @@ export function createRfc2136Registrar(options: Rfc2136RegistrarOptions): Regist
         logger.info('dns: removed the records of replicas that stopped refreshing', { event: 'dns_claims_retired', name: target.name, instances: plan.retired });
       }
       if (previous !== 'registered') {
-        logger.info('dns: registered', { event: 'dns_registered', ...base, previous, records, recoveredAfterFailures: previous === 'failing' ? lastError : undefined });
+        logger.info('dns: registered', { event: 'dns_registered', ...base, previous, records, ...(previous === 'failing' ? { recoveredFrom: lastError?.message } : {}) });
       } else {
         logger.debug('dns: refreshed', { event: 'dns_refreshed', ...base });
       }
@@ -116,7 +117,7 @@ export function createRfc2136Registrar(options: Rfc2136RegistrarOptions): Regist
       lastError = error;
       consecutiveFailures += 1;
       state = 'failing';
-      // The same failure every retry is logged once, with the count when it changes; the gateway keeps serving.
+      // The same failure on every retry is logged once (status() counts them); the gateway keeps serving.
       if (!repeated) logger.warn(`dns: registration failed: ${error.message}`, { event: 'dns_registration_failed', ...base, ...error });
       throw err;
     }
