@@ -1,59 +1,51 @@
-// Pipeline step 12, installed right after step 1: one audit event per request, whatever stage ends it. In strict
-// mode the response is held until its event is durable; a record that cannot be stored turns it into a 503.
+// Audit for the gateway's own endpoints, which write their own responses: one event per request, however it ends.
+// In strict mode the response is held until its event is durable; a record that cannot be stored turns it into a 503.
 //
-// The hold works by wrapping res.end and res.write. They are wrapped once, on this app's response prototype
-// (express's app.response, the prototype of every res it serves), not assigned to each response: in profiles,
-// adding any own property to a ServerResponse costs several µs per request, and a WeakMap entry per response
-// more than that, most of it in GC. Each response's audit state lives on its request's context instead.
+// The hold works by wrapping res.end and res.write once, on this app's response prototype (express's app.response,
+// the prototype of every res it serves), not on each response. Data operations never reach this: they are answered
+// by the pipeline, which stores the event before its one write.
 import type { Express, RequestHandler, Response } from 'express';
-import { AuditUnavailableError } from '../../audit/audit-unavailable-error.js';
-import type { Auditor } from '../../audit/auditor.js';
-import type { AuditContent } from '../../audit/event.js';
-import { RequestAudit } from '../../audit/request-audit.js';
-import { contextOf, findContext, type RequestContext } from '../context.js';
-import { problemBody } from '../problem.js';
-
-const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+import { AuditUnavailableError } from '../audit/audit-unavailable-error.js';
+import type { Auditor } from '../audit/auditor.js';
+import type { AuditContent } from '../audit/event.js';
+import type { RequestAudit, Settlement } from '../audit/request-audit.js';
+import { auditFacts } from '../pipeline/audit-facts.js';
+import { problemBody } from './problem.js';
+import { findOwnRequest, ownRequest, type OwnRequest } from './own-request.js';
 
 type Args = unknown[];
 type Method = (this: Response, ...args: Args) => unknown;
 
-/** Wraps the app's responses and returns the middleware that audits each request. */
-export function auditRequests(app: Express, auditor: Auditor): RequestHandler {
+/** Wraps the app's responses and returns the middleware that starts each request's hold. */
+export function auditOwnRequests(app: Express, auditor: Auditor): RequestHandler {
+  // Per app: each response's hold, found by the wrapped end/write.
+  const holds = new WeakMap<Response, AuditedResponse>();
   const proto = app.response as unknown as { end: Method; write: Method };
   const end = proto.end;
   const write = proto.write;
   proto.end = function (this: Response, ...args: Args) {
-    const state = findContext(this.req)?.auditedResponse;
-    return state ? state.end(args) : end.apply(this, args);
+    const hold = holds.get(this);
+    return hold ? hold.end(args) : end.apply(this, args);
   };
   proto.write = function (this: Response, ...args: Args) {
-    const state = findContext(this.req)?.auditedResponse;
-    return state ? state.write(args) : write.apply(this, args);
+    const hold = holds.get(this);
+    return hold ? hold.write(args) : write.apply(this, args);
   };
 
   const strict = auditor.config.mode === 'strict';
-  return (req, res, next) => {
-    const url = req.originalUrl;
-    const query = url.indexOf('?');
-    const path = query < 0 ? url : url.slice(0, query);
-    if (!auditor.config.includeHealth && HEALTH_PATHS.has(path)) return next();
-    const ctx = contextOf(req);
-    const audit = new RequestAudit(auditor.writer, strict, ctx, { method: req.method, path, peer: req.socket.remoteAddress });
-    ctx.audit = audit;
-    const state = new AuditedResponse(auditor, strict, audit, ctx, res, end, write);
-    ctx.auditedResponse = state;
-    res.on('close', () => state.closed());
-    if (strict) {
-      const reason = auditor.writer.unavailableReason();
-      if (reason) return next(new AuditUnavailableError(reason));
-    }
+  return (_req, res, next) => {
+    const state = findOwnRequest(res);
+    const audit = state?.reached.audit;
+    if (!state || !audit) return next();
+    const hold = new AuditedResponse(auditor, strict, audit, state, res, end, write);
+    holds.set(res, hold);
+    res.on('close', () => hold.closed());
     next();
   };
 }
 
 /** One response's audit state: whether it is settled, held for its record, or streaming behind an intent. */
-export class AuditedResponse {
+class AuditedResponse {
   private settled = false;
   private holding = false;
   /** Streamed bodies (write before end): in strict mode an intent is durable before the first byte leaves. */
@@ -66,7 +58,7 @@ export class AuditedResponse {
     private readonly auditor: Auditor,
     private readonly strict: boolean,
     private readonly audit: RequestAudit,
-    private readonly ctx: RequestContext,
+    private readonly state: OwnRequest,
     private readonly res: Response,
     private readonly originalEnd: Method,
     private readonly originalWrite: Method,
@@ -82,7 +74,7 @@ export class AuditedResponse {
       return false;
     }
     this.heldWrites.push(args);
-    this.gate ??= this.audit.intent({ action: 'stream' }).then(
+    this.gate ??= this.audit.intent(auditFacts(this.state.reached), { action: 'stream' }).then(
       () => {
         this.streaming = 'open';
         for (const held of this.heldWrites.splice(0)) this.originalWrite.apply(this.res, held);
@@ -92,7 +84,7 @@ export class AuditedResponse {
         this.streaming = 'failed';
         this.heldWrites.length = 0;
         this.settled = true;
-        this.failClosed(err, this.audit.build(this.res.statusCode, false));
+        this.failClosed(err, this.content(this.res.statusCode, false));
       },
     );
     return false;
@@ -106,7 +98,7 @@ export class AuditedResponse {
     this.settled = true;
     this.holding = this.strict;
     this.endArgs = args;
-    // setImmediate: the handler sets ctx.rows after its send returns; let it, so the event has the count.
+    // setImmediate: a handler may record its row count after its send returns; let it, so the event has it.
     if (this.gate) this.gate.then(() => (this.streaming === 'open' ? setImmediate(finish, this) : undefined), () => undefined);
     else setImmediate(finish, this);
     return this.res;
@@ -114,7 +106,7 @@ export class AuditedResponse {
 
   /** The response is complete: store its event, then (strict) release it. */
   finish(): void {
-    const content = this.audit.build(this.res.statusCode, false);
+    const content = this.content(this.res.statusCode, false);
     const stored = this.auditor.writer.append(content);
     if (!this.strict) {
       stored.catch((err: unknown) => this.auditor.sink.unstored(content, describe(err)));
@@ -132,12 +124,23 @@ export class AuditedResponse {
     if (this.settled) return;
     // The client went away before any response: still one event for the request.
     this.settled = true;
-    const content = this.audit.build(499, true);
+    const content = this.content(499, true);
     this.auditor.writer.append(content).catch((err: unknown) => this.auditor.sink.unstored(content, describe(err)));
   }
 
+  private content(status: number, clientWentAway: boolean): AuditContent {
+    const settlement: Settlement = {
+      status,
+      clientWentAway,
+      errorCode: this.state.error?.code,
+      deniedBy: this.state.error?.deniedBy,
+      rows: this.state.rows,
+    };
+    return this.audit.build(auditFacts(this.state.reached), settlement);
+  }
+
   private failClosed(err: unknown, content: AuditContent): void {
-    const { auditor, audit, ctx, res } = this;
+    const { auditor, audit, res } = this;
     const reason = describe(err);
     auditor.sink.unstored(content, reason);
     if (audit.hasIntents) {
@@ -150,15 +153,15 @@ export class AuditedResponse {
         detail: { ...content.detail, statusBeforeAudit: content.status, reason },
       });
     }
-    ctx.errorCode = 'audit_unavailable';
+    const error = new AuditUnavailableError(reason);
+    ownRequest(res).error = error;
     if (res.headersSent) {
       // Part of a streamed body is out: cut it, so the client sees an incomplete response rather than a complete one.
       res.destroy();
       return;
     }
     for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
-    const error = new AuditUnavailableError(reason);
-    const body = JSON.stringify(problemBody(error, content.path, ctx.requestId));
+    const body = JSON.stringify(problemBody(error, content.path, this.state.reached.id));
     res.statusCode = 503;
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
     res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
@@ -167,8 +170,8 @@ export class AuditedResponse {
   }
 }
 
-function finish(state: AuditedResponse): void {
-  state.finish();
+function finish(hold: AuditedResponse): void {
+  hold.finish();
 }
 
 function describe(err: unknown): string {
