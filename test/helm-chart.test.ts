@@ -1,6 +1,7 @@
 // The Helm chart as a platform team meets it: it lints, renders valid Kubernetes objects for every example values
 // file, fences the gateway with one allowlist, and writes a gatehouse.yaml the gateway itself accepts.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,8 @@ import { loadConfig } from '../src/config/load.js';
 import type { GatehouseConfig } from '../src/config/types.js';
 import { chartDir, helmLint, helmOrSkip, helmTemplate, manifestOf, type Manifest } from './support/helm.js';
 import { assertValidKubeManifest } from './support/kube-schema.js';
+import { startTestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const { helm, skip } = helmOrSkip();
 const ciDir = path.join(chartDir, 'ci');
@@ -42,6 +45,17 @@ function gatewayConfig(ms: Manifest[], existing: Record<string, string> = {}): G
   const configMap = manifestOf(ms, 'ConfigMap', 'gatehouse');
   const text = (configMap.data as Record<string, string>)['gatehouse.yaml']!.replaceAll('/etc/gatehouse/secrets/', `${dir}/secrets/`);
   return loadConfig({ raw: YAML.parse(text), env: { POD_NAME: 'gatehouse-0' }, baseDir: dir });
+}
+
+function runNode(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
 }
 
 function ingressCidrs(rule: Obj): string[] {
@@ -234,12 +248,24 @@ describe('helm chart', { skip }, () => {
     assert.equal(checksum(['--set', 'config.rollOnChange=false']), undefined);
   });
 
-  it('when helm test runs, then its pod asks the Service for /readyz with the gateway image', () => {
+  it('when helm test runs, then its pod asks the Service for /readyz with the gateway image, and fails unless it is 200', async () => {
     const ms = render();
     const pod = ms.find((m) => m.kind === 'Pod')!;
     assert.equal(hookOf(pod), 'test');
     const c = podSpec(pod).containers[0];
     assert.equal(c.image, container(ms).image);
     assert.equal(c.command.at(-1), 'http://gatehouse:80/readyz');
+    // The pod's own command, pointed at a real gateway instead of the Service.
+    const probe = (url: string) => runNode([...c.command.slice(1, -1), url]);
+    const gw = await startTestGateway({ source: { client: 'pglite' }, seed: seedErp });
+    const url = `${(gw.http as unknown as { app: string }).app}/readyz`;
+    try {
+      assert.deepEqual(await probe(url), { code: 0, output: `GET ${url}: 200\n` });
+    } finally {
+      await gw.close();
+    }
+    const down = await probe(url);
+    assert.equal(down.code, 1);
+    assert.match(down.output, /^GET http:\/\/127\.0\.0\.1:\d+\/readyz: connect ECONNREFUSED/);
   });
 });
