@@ -191,6 +191,11 @@ describe('helm chart', { skip }, () => {
       assert.ok(Number(hookConfig.metadata.annotations!['helm.sh/hook-weight']) < Number(job.metadata.annotations!['helm.sh/hook-weight']));
       assert.equal((hookConfig.data as Obj)['gatehouse.yaml'], (manifestOf(ms, 'ConfigMap', 'gatehouse').data as Obj)['gatehouse.yaml']);
       assert.equal(gatewayConfig(ms).store!.migrate, false);
+      // On install the release's own Secret does not exist yet: the Job mounts a hook copy made before it.
+      const jobSecret = (podSpec(job).volumes as Obj[]).find((v) => v.name === 'secrets')!.secret.secretName;
+      const hookSecret = manifestOf(ms, 'Secret', jobSecret);
+      assert.equal(hookOf(hookSecret), 'pre-install,pre-upgrade');
+      assert.deepEqual(hookSecret.data, manifestOf(ms, 'Secret', 'gatehouse').data);
     });
 
     it('then each replica writes the audit chain named after its own pod', () => {
@@ -206,6 +211,15 @@ describe('helm chart', { skip }, () => {
       assert.equal(ms.some((m) => m.kind === 'Job'), false);
       assert.equal(gatewayConfig(ms).store!.migrate, true);
     });
+  });
+
+  it('when persistence is on, then each replica gets its own claim at /var/lib/gatehouse instead of an emptyDir', async () => {
+    const ms = render([ci('postgres-store-values.yaml')], ['--set', 'persistence.enabled=true', '--set', 'persistence.size=5Gi']);
+    const spec = gateway(ms).spec as Obj;
+    assert.deepEqual(spec.volumeClaimTemplates.map((c: Obj) => [c.metadata.name, c.spec.resources.requests.storage]), [['data', '5Gi']]);
+    assert.equal((spec.template.spec.volumes as Obj[]).some((v) => v.name === 'data'), false);
+    assert.deepEqual(container(ms).volumeMounts.find((m: Obj) => m.name === 'data'), { name: 'data', mountPath: '/var/lib/gatehouse' });
+    await assertValidKubeManifest(gateway(ms));
   });
 
   it('when autoscaling is on, then an HPA drives the StatefulSet and the StatefulSet leaves replicas to it', () => {
