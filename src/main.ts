@@ -1,5 +1,5 @@
 // Composition root: configuration → gateway → listen → publish in DNS; SIGTERM / SIGINT withdraw and drain, then close.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatehouseConfig } from './config/types.js';
 import { createRegistrar } from './discovery/create-registrar.js';
@@ -28,7 +28,8 @@ export async function startGateway(
     ...options,
     ...(publishing ? { readinessDetails: { ...options.readinessDetails, dns: () => registrar.status() } } : {}),
   });
-  const server = gateway.app.listen(config.server.port, config.server.host);
+  const server = createServer(gateway.listener);
+  server.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -1,5 +1,6 @@
 // `gatehouse dns` as operators run it: register / status / deregister on a real BIND, and the cloud side's resolver
-// config checked by loading it: the CoreDNS forward drives a real resolver; the Kubernetes objects parse and validate.
+// config checked by loading it: the CoreDNS forward drives a real resolver; the Kubernetes objects parse and validate
+// against the Kubernetes API schemas.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
@@ -12,6 +13,7 @@ import type { PublishedView } from '../src/discovery/registrar.js';
 import { bindSkipReason, startAuthoritativeBind, startForwardingBind, type AuthoritativeBind, type BindServer } from './support/bind.js';
 import { eventually } from './support/dns-gateway.js';
 import { gatehouse } from './support/gatehouse-cli.js';
+import { assertValidKubeManifest, kubeSchemaErrors } from './support/kube-schema.js';
 import { ERP_SPEC } from './support/gateway.js';
 
 interface KubeObject {
@@ -123,11 +125,12 @@ describe('gatehouse dns, against a real BIND', { skip: bindSkipReason(), timeout
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   });
 
-  test('when kube-dns is the cloud DNS, then the ConfigMap parses and its stubDomains send the zone to every resolver', async () => {
+  test('when kube-dns is the cloud DNS, then the ConfigMap parses, validates against the Kubernetes schema, and its stubDomains send the zone to every resolver', async () => {
     const config = await configFile('kube-dns.yaml', { resolvers: ['10.0.0.53', '10.0.0.54:5353', '[fd00::53]:53'] });
     const printed = await gatehouse(['dns', 'cloud-config', '--flavor', 'kube-dns', '--config', config]);
     assert.equal(printed.code, 0, printed.stderr);
     const configMap = YAML.parse(printed.stdout) as KubeObject;
+    await assertValidKubeManifest(configMap);
     assert.equal(configMap.apiVersion, 'v1');
     assert.equal(configMap.kind, 'ConfigMap');
     assert.deepEqual(configMap.metadata, { name: 'kube-dns', namespace: 'kube-system' });
@@ -135,12 +138,15 @@ describe('gatehouse dns, against a real BIND', { skip: bindSkipReason(), timeout
     assert.deepEqual(Object.keys(configMap.data!), ['stubDomains']);
   });
 
-  test('when an ExternalName Service is wanted, then it parses and points the in-cluster name at the on-prem one', async () => {
+  test('when an ExternalName Service is wanted, then it parses, validates against the Kubernetes schema, and points the in-cluster name at the on-prem one', async () => {
     const config = await configFile('externalname.yaml', {});
     const printed = await gatehouse(['dns', 'cloud-config', '--flavor', 'externalname', '--namespace', 'apps', '--config', config]);
     assert.equal(printed.code, 0, printed.stderr);
     assert.match(printed.stdout, /http:\/\/gatehouse\.apps\.svc\.cluster\.local:8443\//);
     const service = YAML.parse(printed.stdout) as KubeObject;
+    await assertValidKubeManifest(service);
+    // The validation is strict: the same Service with a misspelt field would be refused.
+    assert.notDeepEqual(await kubeSchemaErrors({ ...service, spec: { ...service.spec, externalNmae: name } }), []);
     assert.equal(service.kind, 'Service');
     assert.equal(service.metadata.name, 'gatehouse');
     assert.equal(service.metadata.namespace, 'apps');
