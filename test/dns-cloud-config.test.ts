@@ -24,7 +24,7 @@ interface KubeObject {
   spec?: { type: string; externalName: string; ports: Array<{ port: number }> };
 }
 
-describe('gatehouse dns, against a real BIND', { skip: bindSkipReason(), timeout: 180_000 }, () => {
+describe('gatehouse dns, against a real BIND', { skip: bindSkipReason(), timeout: 600_000 }, () => {
   let primary: AuthoritativeBind;
   let cloud: BindServer | undefined;
   let dir: string;
