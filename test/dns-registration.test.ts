@@ -121,7 +121,7 @@ describe('the gateway publishes its name on a real BIND (RFC 2136, TSIG)', { ski
     ]);
     await eventually(
       async () => sorted(await cloudDns.resolve4(name)).join() === '10.0.4.21,10.0.4.22,10.0.4.30',
-      15_000,
+      30_000,
       'both replicas’ addresses resolving',
     );
     assert.deepEqual(sorted((await cloudDns.resolveSrv(`_gatehouse._tcp.${name}`)).map((s) => s.port)), sorted([a.port, b.port]));
