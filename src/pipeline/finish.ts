@@ -6,6 +6,7 @@ import type { Auditor } from '../audit/auditor.js';
 import type { AuditContent } from '../audit/event.js';
 import type { Settlement } from '../audit/request-audit.js';
 import type { Logger } from '../observability/logger.js';
+import { createRequestLog, type RequestLogEntry } from '../observability/request-log.js';
 import { auditFacts } from './audit-facts.js';
 import { operationOf, type HeaderList, type Reached } from './exchange.js';
 import { problemReply, type BodyStream, type HeaderValue, type Reply } from './reply.js';
@@ -20,6 +21,7 @@ export type Finish = (reached: Reached, reply: Reply, res: ServerResponse) => Pr
 
 export function finishStage(deps: FinishDeps): Finish {
   const { auditor, logger } = deps;
+  const requestLog = deps.logRequests ? createRequestLog(logger) : undefined;
   const strict = auditor?.config.mode === 'strict';
   const finishAnswer: Finish = async (reached, reply, res) => {
     let answer = reply;
@@ -43,7 +45,7 @@ export function finishStage(deps: FinishDeps): Finish {
       audit.finish();
     }
     if (answer.error && answer.status >= 500) logFailure(logger, reached, answer);
-    if (deps.logRequests) logRequest(logger, reached, answer, clientWentAway || res.destroyed);
+    requestLog?.(logEntry(reached, answer, clientWentAway || res.destroyed));
     send(res, replyHeaders, answer);
   };
 
@@ -91,7 +93,7 @@ export function finishStage(deps: FinishDeps): Finish {
       });
       audit.finish();
     }
-    if (deps.logRequests) logRequest(logger, reached, done, cutOff);
+    requestLog?.(logEntry(reached, done, cutOff));
   };
 
   return (reached, reply, res) => (reply.stream ? finishStream(reached, reply, reply.stream, res) : finishAnswer(reached, reply, res));
@@ -173,10 +175,9 @@ function logFailure(logger: Logger, reached: Reached, reply: Reply): void {
   logger.error('request failed', { event: 'request_error', requestId: reached.id, code: error.code, error: cause });
 }
 
-function logRequest(logger: Logger, reached: Reached, reply: Reply, clientWentAway: boolean): void {
+function logEntry(reached: Reached, reply: Reply, clientWentAway: boolean): RequestLogEntry {
   const op = operationOf(reached);
-  logger.info('request', {
-    event: 'request',
+  return {
     requestId: reached.id,
     method: reached.method,
     path: reached.path,
@@ -187,5 +188,5 @@ function logRequest(logger: Logger, reached: Reached, reply: Reply, clientWentAw
     rows: reply.rows,
     latencyMs: Math.round((Number(process.hrtime.bigint() - reached.startedAt) / 1e6) * 100) / 100,
     remoteAddress: reached.peer,
-  });
+  };
 }
