@@ -1,4 +1,4 @@
-// The audit subsystem as one object: signer, group-commit writer, JSON-line sink, SQL capture, retention timer.
+// The audit subsystem as one object: signer, group-commit writer, JSON-line sink, witness, SQL capture, retention timer.
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname } from 'node:os';
 import type { AuditConfig } from '../config/types.js';
@@ -10,6 +10,7 @@ import { createAuditSink, type AuditSink } from './sink.js';
 import { createSigner, trustedKeysFor, type CheckpointSigner, type TrustedKeys } from './signing.js';
 import { captureSql, type CapturedSource } from './sql-capture.js';
 import { verifyAuditLog, type VerifyOptions, type VerifyReport } from './verify.js';
+import { openWitnessFile } from './witness.js';
 import { createAuditWriter, type AuditWriter } from './writer.js';
 
 export interface Auditor {
@@ -50,6 +51,7 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
   }
   const trustedKeys = trustedKeysFor(signer, config.trustedKeys);
   const sink = createAuditSink(config.sink);
+  const witness = config.witness.file === undefined ? undefined : openWitnessFile(config.witness.file, logger);
   const writer = createAuditWriter({
     db: store.db,
     instanceId: defaultInstanceId(config),
@@ -62,6 +64,10 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     signer,
     logger,
     onCommitted: (records) => records.forEach((r) => sink.committed(r)),
+    onCheckpoint: (checkpoint) => {
+      sink.checkpoint(checkpoint);
+      witness?.publish(checkpoint);
+    },
   });
   await writer.start();
   const stopCapture = captureSql(deps.sources, deps.storage);
@@ -71,6 +77,8 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     const cutoff = new Date(now.getTime() - config.retention.days * 86_400_000);
     const results = await applyRetention(store.db, signer, cutoff);
     for (const r of results) {
+      sink.checkpoint(r.checkpoint);
+      witness?.publish(r.checkpoint);
       logger.info('audit retention', { event: 'audit_retention', instanceId: r.instanceId, removed: r.removed, throughSeq: r.checkpoint.seq });
     }
     return results;
@@ -106,6 +114,7 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
       stopCapture();
       await writer.close().catch((err: unknown) => logger.error('audit writer close failed', { event: 'audit_close_failed', error: String(err) }));
       await sink.close();
+      await witness?.close();
     },
   };
 }

@@ -232,15 +232,14 @@ function finalise(config: GatehouseConfig, baseDir: string): GatehouseConfig {
         : source.connection;
     sources[name] = { ...source, connection };
   }
-  // The store's PGlite directory and the audit sink file, like the spec, are named relative to the config file.
+  // The store's PGlite directory, the audit sink and witness files, like the spec, are named relative to the config file.
   const store =
     config.store && config.store.client === 'pglite' && !config.store.connection.startsWith('memory://')
       ? { ...config.store, connection: path.resolve(baseDir, config.store.connection) }
       : config.store;
-  const audit =
-    config.audit?.sink.file !== undefined
-      ? { ...config.audit, sink: { ...config.audit.sink, file: path.resolve(baseDir, config.audit.sink.file) } }
-      : config.audit;
+  const relative = <T extends { readonly file?: string }>(section: T): T =>
+    section.file === undefined ? section : { ...section, file: path.resolve(baseDir, section.file) };
+  const audit = config.audit && { ...config.audit, sink: relative(config.audit.sink), witness: relative(config.audit.witness) };
   return {
     ...config,
     spec: path.resolve(baseDir, config.spec),
