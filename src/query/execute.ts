@@ -1,6 +1,6 @@
 // The executor: QueryPlan → knex (through the source's dialect) → rows. The only query module that knows knex.
 import type { Knex } from 'knex';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { requestStorage } from '../http/context.js';
 import type { Dialect } from '../db/dialects/types.js';
@@ -64,6 +64,7 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
   switch (plan.kind) {
     case 'select': {
       const rows = (await buildSelect(db, dialect, plan)) as DbRow[];
+      if (plan.byKey && rows.length > 1) throw keyNotUnique();
       if (!plan.count) return { rows };
       const [first] = (await buildCount(db, dialect, plan)) as Array<{ n: string | number }>;
       return { rows, count: Number(first?.n ?? 0) };
@@ -100,7 +101,7 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
         const updated = (await (Object.keys(plan.set).length > 0
           ? existing.update(plan.set).returning(plan.returning as string[])
           : existing.select(plan.returning as string[]))) as DbRow[];
-        if (updated.length > 1) throw new ValidationError('key_not_unique', 'the key matches more than one row');
+        if (updated.length > 1) throw keyNotUnique();
         if (updated.length === 1) {
           if (plan.check) await verifyRowRule(trx, dialect, plan.table, updated, plan.check);
           return { rows: updated };
@@ -116,6 +117,11 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
         return { rows: inserted, created: true };
       });
   }
+}
+
+/** A key declared for a table the database does not hold it unique for (no primary key) matched several rows. */
+function keyNotUnique(): ConflictError {
+  return new ConflictError('key_not_unique', 'the key matches more than one row: the table does not enforce it, so the row cannot be told apart');
 }
 
 /**
