@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, InternalError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
+import { repeatedFailureLog } from '../../observability/repeated-failure-log.js';
 import { contextOf } from '../context.js';
 import { sendProblem } from '../problem.js';
 
@@ -10,18 +11,12 @@ export function notFound(): RequestHandler {
 }
 
 export function errorHandler(logger: Logger, bodyLimit: string): ErrorRequestHandler {
+  const failures = repeatedFailureLog(logger);
   return (err: unknown, req, res, next) => {
     const ctx = contextOf(req);
     const error = toAppError(err, bodyLimit);
     ctx.errorCode = error.code;
-    if (error.status >= 500) {
-      logger.error('request failed', {
-        event: 'request_error',
-        requestId: ctx.requestId,
-        code: error.code,
-        error: describeCause(err),
-      });
-    }
+    if (error.status >= 500) failures.failed({ requestId: ctx.requestId, code: error.code, status: error.status, error: describeCause(err) });
     if (res.headersSent) {
       // A streamed response already started: all we can do is cut it, so the client sees it incomplete.
       res.destroy();
