@@ -127,6 +127,15 @@ describe('audit store stopped and restarted under load', { skip }, () => {
     assert.deepEqual(twice, []);
     assert.deepEqual((await gw.auditor.verify()).problems, []);
     const refused = answers.length - ok.length;
-    console.log(`store restarts: ${CYCLES}, requests ${answers.length}, 2xx ${ok.length}, 503 ${refused}, unknown outcomes ${gw.auditor.writer.stats().unknownOutcomes}`);
+    // How long after the store accepted connections the last refused request was sent, per cycle.
+    const recoveries = windows.map((w, i) => {
+      const until = windows[i + 1]?.stoppedAt ?? Infinity;
+      const lastRefused = answers.filter((a) => (a.status < 200 || a.status >= 300) && a.sentAt >= w.acceptingAt && a.at < until);
+      return lastRefused.length === 0 ? 0 : Math.max(...lastRefused.map((a) => a.sentAt)) - w.acceptingAt;
+    });
+    console.log(
+      `store restarts: ${CYCLES}, requests ${answers.length}, 2xx ${ok.length}, 503 ${refused}, unknown outcomes ${gw.auditor.writer.stats().unknownOutcomes}; ` +
+        `last refusal after the store accepted connections: ${recoveries.map((ms) => `${ms} ms`).join(', ')}`,
+    );
   });
 });
