@@ -36,7 +36,8 @@ describe('audit checkpoints under steady load', { skip }, () => {
       request: (n) => ({ method: 'GET', path: `/customers/${(n % 300) + 1}` }),
     });
     const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
-    assert.ok(answers.length >= 500, `only ${answers.length} requests were answered`);
+    // However slow the machine, commits keep overlapping the checkpoints (asserted below: one every 500 ms).
+    assert.ok(answers.length >= 100, `only ${answers.length} requests were answered`);
     assert.equal(failed.length, 0, `${failed.length} of ${answers.length} not 2xx: ${tally(failed)}`);
     const checkpoints = await gw.storeDb('audit_checkpoints').where({ instance_id: 'test-instance' }).count({ n: '*' }).first();
     assert.ok(Number((checkpoints as { n: string }).n) >= 8, `checkpoints signed: ${JSON.stringify(checkpoints)}`);
