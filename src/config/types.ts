@@ -216,6 +216,8 @@ export interface AuditConfig {
   readonly trustedKeys: readonly string[];
   readonly retention: { readonly days?: number; readonly intervalMs: number };
   readonly sink: { readonly stdout: boolean; readonly file?: string };
+  /** Where signed checkpoints are also published, outside the store (besides the sink). */
+  readonly witness: { readonly file?: string };
   readonly includeHealth: boolean;
 }
 
