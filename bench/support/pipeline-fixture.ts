@@ -150,7 +150,8 @@ export async function writeGatewayConfig(setup: GatewaySetup, mode: GatewayMode)
           name: 'items-of-own-tenant',
           scopes: ['items:read'],
           resource: 'items',
-          operations: ['read'],
+          // export: whole tables through limit=all (the export bench); nothing else the pipeline bench asks for uses it.
+          operations: ['read', 'export'],
           rows: { tenant: { eq: '{claims.tenant}' } },
         },
       ],
