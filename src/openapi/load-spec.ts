@@ -81,9 +81,16 @@ export async function loadSpec(input: unknown): Promise<LoadedSpec> {
   // schemas hold none, that copy serves as the dereferenced document, and a second copy and dereference (a second or
   // more on a 1,000-table contract) are saved. Otherwise (circular references, or a parser that stops dereferencing in
   // place) the entities come from a full dereference, as dereference() resolves circular references too.
-  const model = buildModel(document, checked);
-  if (!model.resources.some((r) => hasReference(r.entitySchema))) return model;
-  return buildModel(document, (await dereference(structuredClone(document) as never, parserOptions)) as unknown as Record<string, unknown>);
+  // A problem found on that copy is found again, and reported, on the full dereference.
+  let model: LoadedSpec | undefined;
+  try {
+    model = buildModel(document, checked);
+  } catch {
+    model = undefined;
+  }
+  if (model && !model.resources.some((r) => hasReference(r.entitySchema))) return model;
+  const deref = (await dereference(structuredClone(document) as never, parserOptions)) as unknown as Record<string, unknown>;
+  return buildModel(document, deref);
 }
 
 /** Whether any object in `node` still has a `$ref` (shared objects visited once). */
