@@ -27,6 +27,8 @@ interface Exported {
   readonly seconds: number;
   /** The gateway's largest RSS seen while it streamed (sampled every 20 ms). */
   readonly rssMb: number;
+  /** Its RSS just before the request: what streaming added is the difference. */
+  readonly rssBeforeMb: number;
 }
 
 export async function run(): Promise<void> {
@@ -64,7 +66,8 @@ export async function run(): Promise<void> {
         runs.push(exported);
         console.log(
           `  ${format.name} round ${round}: ${exported.rows} rows in ${exported.seconds.toFixed(2)} s, ` +
-            `${(exported.rows / exported.seconds / 1000).toFixed(0)}k rows/s, gateway RSS up to ${exported.rssMb.toFixed(0)} MB`,
+            `${(exported.rows / exported.seconds / 1000).toFixed(0)}k rows/s, gateway RSS up to ${exported.rssMb.toFixed(0)} MB ` +
+            `(${exported.rssBeforeMb.toFixed(0)} MB before the request)`,
         );
       }
       results.set(format.name, runs);
@@ -89,7 +92,8 @@ export async function run(): Promise<void> {
 
 /** One export, read as fast as the client can and counted by lines; the gateway's RSS sampled meanwhile. */
 async function exportOnce(url: string, pid: number, token: string, accept: string, headerLines: number): Promise<Exported> {
-  let rssMb = rss(pid);
+  const rssBeforeMb = rss(pid);
+  let rssMb = rssBeforeMb;
   const sampler = setInterval(() => (rssMb = Math.max(rssMb, rss(pid))), 20);
   const started = performance.now();
   try {
@@ -103,7 +107,7 @@ async function exportOnce(url: string, pid: number, token: string, accept: strin
     }
     // A last line without its newline still counts.
     if (last !== 10) lines += 1;
-    return { rows: lines - headerLines, seconds: (performance.now() - started) / 1000, rssMb: Math.max(rssMb, rss(pid)) };
+    return { rows: lines - headerLines, seconds: (performance.now() - started) / 1000, rssMb: Math.max(rssMb, rss(pid)), rssBeforeMb };
   } finally {
     clearInterval(sampler);
   }
