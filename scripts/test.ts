@@ -1,9 +1,10 @@
-// The one test command: provisions PostgreSQL, runs test/**/*.test.ts with node:test, and cleans up.
+// The one test command: provisions PostgreSQL (and Redis, BIND), runs test/**/*.test.ts with node:test, and cleans up.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBind } from '../test/support/bind.js';
 import { ensureDebianPackage } from '../test/support/debian.js';
 import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
 import { ensureRedisServer } from '../test/support/redis.js';
@@ -47,6 +48,15 @@ function ensureRedis(): void {
   console.log(`test: redis-server unavailable, Redis tests will skip: ${installed.reason.split('\n')[0]}`);
 }
 
+/** DNS suites start their own named servers; this only makes sure bind9 and bind9-dnsutils are there (fatal in CI when they cannot be). */
+function ensureBindServer(): void {
+  const installed = ensureBind();
+  if (installed.ok) return;
+  if (inCI) fail(`BIND 9 is required under CI=true: ${installed.reason}`);
+  process.env.GATEHOUSE_TEST_BIND_SKIP = installed.reason;
+  console.log(`test: BIND 9 unavailable, DNS tests will skip: ${installed.reason.split('\n')[0]}`);
+}
+
 function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 15);
 }
@@ -71,6 +81,7 @@ async function main(): Promise<void> {
 
   const binDir = ensurePostgres();
   ensureRedis();
+  ensureBindServer();
   if (binDir) {
     try {
       server = await startPostgres();

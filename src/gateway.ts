@@ -36,6 +36,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Already-open sources (the embedded demo seeds its in-memory database before the gateway starts). */
   readonly sources?: DataSources;
+  /** Shown in /readyz's body under `details`, never changing its status (the DNS registration's state). */
+  readonly readinessDetails?: Readonly<Record<string, () => unknown>>;
 }
 
 export async function createGateway(config: GatehouseConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
@@ -44,7 +46,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
   let auditor: Auditor | undefined;
   let rateLimitStores: RateLimitStores | undefined;
   try {
-    const readiness: Readiness = { checks: [] };
+    const readiness: Readiness = { checks: [], details: options.readinessDetails ?? {} };
     if (config.audit && !config.store) throw new ConfigError(['audit: needs a store: section to keep the audit log in']);
     if (config.store) {
       store = createStore(config.store);

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDns } from './commands/dns.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
@@ -23,5 +24,6 @@ registerCheck(program);
 registerToken(program);
 registerMigrate(program);
 registerAudit(program);
+registerDns(program);
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { networkConfigProblems } from '../net/network-policy.js';
 import { configJsonSchema } from './schema.js';
+import { discoveryConfigProblems, normaliseDiscovery } from './schema-discovery.js';
 import type { AuthConfig, GatehouseConfig, SourceConfig } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -58,7 +59,8 @@ export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
   if (!validate(resolved)) throw new ConfigError(describeSchemaErrors(validate.errors ?? []));
   // CIDRs and zone references need more than JSON Schema can say; reported with their key paths.
   const networkProblems = networkConfigProblems((resolved as unknown as GatehouseConfig).network);
-  if (networkProblems.length > 0) throw new ConfigError(networkProblems);
+  const discoveryProblems = discoveryConfigProblems(resolved.discovery as Parameters<typeof discoveryConfigProblems>[0]);
+  if (networkProblems.length + discoveryProblems.length > 0) throw new ConfigError([...networkProblems, ...discoveryProblems]);
   const typed = resolved as unknown as GatehouseConfig;
   if (typed.auth.disabled && !isLoopbackHost(typed.server.host)) {
     throw new ConfigError([
@@ -248,6 +250,7 @@ function finalise(config: GatehouseConfig, baseDir: string): GatehouseConfig {
     store,
     audit,
     auth: resolveJwksFiles(config.auth, baseDir),
+    discovery: normaliseDiscovery(config.discovery as unknown as Parameters<typeof normaliseDiscovery>[0]),
   };
 }
 
