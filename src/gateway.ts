@@ -10,7 +10,7 @@ import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
 import { startAuditor, type Auditor } from './audit/auditor.js';
-import { ConfigError } from './errors/app-error.js';
+import { ConfigError, SpecError } from './errors/app-error.js';
 import type { Readiness } from './http/routes/health.js';
 import { createStore, type Store } from './store/create-store.js';
 import { pendingMigrations } from './store/migrations.js';
@@ -91,8 +91,9 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       );
     }
     const validators = createValidatorFactory();
-    // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
-    for (const resource of spec.resources) validators.forResource(resource);
+    // Checked now, so a schema ajv cannot compile fails the start, not a request; each compiles on its first use.
+    const schemaProblems = validators.check(spec.resources);
+    if (schemaProblems.length > 0) throw new SpecError(schemaProblems);
     const { express: app, listener } = buildApp({
       config,
       logger,
