@@ -18,6 +18,7 @@ import type { Logger } from './observability/logger.js';
 import type { Auditor } from './audit/auditor.js';
 import { auditRequests } from './http/middleware/audit.js';
 import { AUDIT_BASE, auditRoutes } from './http/routes/audit.js';
+import { REPORTS_BASE, reportRoutes } from './http/routes/reports.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { authenticate } from './http/middleware/authenticate.js';
 import { authorize } from './http/middleware/authorize.js';
@@ -79,6 +80,9 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.auditor) {
     app.use(AUDIT_BASE, principalRateLimit(config.rateLimit, security.rateLimitStores, 'audit'));
     app.use(AUDIT_BASE, auditRoutes(deps.auditor));
+    // The migration report (scope reports:read), read from the same store, limited and audited like the auditor API.
+    app.use(REPORTS_BASE, principalRateLimit(config.rateLimit, security.rateLimitStores, 'audit'));
+    app.use(REPORTS_BASE, reportRoutes({ store: deps.auditor.store.db, sources: deps.sources, operations: deps.operations.operations, config }));
   }
 
   const data = Router();

@@ -2,6 +2,7 @@
 import type { RequestContext } from '../http/context.js';
 import { newId } from '../util/ids.js';
 import type { QueryPlan } from '../query/types.js';
+import { columnUsage, mergeColumnUsage, type ColumnUsage } from '../reports/column-usage.js';
 import type { AuditClient, AuditContent, AuditOutcome, AuditPrincipal, AuditStatement } from './event.js';
 import { cleanOptional, cleanString, toJsonValue, type JsonValue } from './json-value.js';
 import { maskKey, sensitiveValues } from './sensitive-values.js';
@@ -30,6 +31,9 @@ export class RequestAudit {
   private masked: Map<string, string> | undefined;
   private detail: Record<string, JsonValue> | undefined;
   private route: { template: string; operationId: string } | undefined;
+  // For the migration report: the properties this request's plans used, and the size of its response body.
+  private columns: ColumnUsage | undefined;
+  private bytesOut: number | undefined;
   private releaseRef: (() => void) | undefined;
   private intents = 0;
 
@@ -42,7 +46,9 @@ export class RequestAudit {
 
   /** Write-ahead: before a plan runs. Mutations get an intent record, durable (strict mode) before they run. */
   async beforeExecute(plan: QueryPlan, source: string): Promise<void> {
-    for (const [key, cls] of sensitiveValues(plan, this.ctx.operation?.resource)) (this.masked ??= new Map()).set(key, cls);
+    const resource = this.ctx.operation?.resource;
+    for (const [key, cls] of sensitiveValues(plan, resource)) (this.masked ??= new Map()).set(key, cls);
+    if (resource) this.columns = mergeColumnUsage(this.columns, columnUsage(plan, resource));
     if (plan.kind === 'select') return;
     await this.intent({
       action: plan.kind,
@@ -100,6 +106,11 @@ export class RequestAudit {
     (this.detail ??= {})[cleanString(key)] = toJsonValue(value);
   }
 
+  /** Bytes of the response body handed to the client (the report's "bytes out"). */
+  setBytesOut(bytes: number): void {
+    this.bytesOut = bytes;
+  }
+
   /** The request event, as of now. */
   build(status: number | null, clientWentAway: boolean, outcome?: AuditOutcome): AuditContent {
     const ctx = this.ctx;
@@ -124,8 +135,17 @@ export class RequestAudit {
       principal: principalOf(ctx),
       client: clientOf(ctx, this.facts.peer),
       statements: this.snapshotStatements(),
-      detail: this.detail ? { ...this.detail } : null,
+      detail: this.eventDetail(),
     };
+  }
+
+  /** Free-form facts; `columns` and `bytesOut` are read by the migration report (see its migration's note). */
+  private eventDetail(): Record<string, JsonValue> | null {
+    if (!this.detail && !this.columns && this.bytesOut === undefined) return null;
+    const detail: Record<string, JsonValue> = { ...this.detail };
+    if (this.columns) detail.columns = { select: [...this.columns.select], filter: [...this.columns.filter], order: [...this.columns.order] };
+    if (this.bytesOut !== undefined) detail.bytesOut = this.bytesOut;
+    return detail;
   }
 
   /** The request is over: recovery may now close its intents if its event never arrives. */

@@ -6,6 +6,7 @@ import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 
@@ -23,5 +24,6 @@ registerCheck(program);
 registerToken(program);
 registerMigrate(program);
 registerAudit(program);
+registerReport(program);
 
 await program.parseAsync(process.argv);

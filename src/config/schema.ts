@@ -4,6 +4,7 @@ import { authJsonSchema } from './schema-auth.js';
 import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
 import { poolJsonSchema } from './schema-pool.js';
+import { reportJsonSchema } from './schema-report.js';
 
 const source = {
   type: 'object',
@@ -44,6 +45,7 @@ export const configJsonSchema = {
     network: networkJsonSchema,
     rateLimit: rateLimitJsonSchema,
     redis: redisJsonSchema,
+    report: reportJsonSchema,
     sources: {
       type: 'object',
       minProperties: 1,

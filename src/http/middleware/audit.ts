@@ -61,6 +61,8 @@ export class AuditedResponse {
   private streaming: 'held' | 'open' | 'failed';
   private heldWrites: Args[] = [];
   private endArgs: Args = [];
+  /** Body bytes written so far (the migration report's "bytes out"). */
+  private bytes = 0;
 
   constructor(
     private readonly auditor: Auditor,
@@ -75,6 +77,7 @@ export class AuditedResponse {
   }
 
   write(args: Args): boolean {
+    this.bytes += chunkBytes(args);
     if (this.streaming === 'open') return this.originalWrite.apply(this.res, args) as boolean;
     if (this.streaming === 'failed') {
       const cb = args.find((a) => typeof a === 'function') as ((err?: Error | null) => void) | undefined;
@@ -114,6 +117,7 @@ export class AuditedResponse {
 
   /** The response is complete: store its event, then (strict) release it. */
   finish(): void {
+    this.audit.setBytesOut(this.bytes + chunkBytes(this.endArgs));
     const content = this.audit.build(this.res.statusCode, false);
     const stored = this.auditor.writer.append(content);
     if (!this.strict) {
@@ -169,6 +173,13 @@ export class AuditedResponse {
 
 function finish(state: AuditedResponse): void {
   state.finish();
+}
+
+/** The size of the chunk in a write / end call's arguments (chunk, encoding?, callback?). */
+function chunkBytes(args: Args): number {
+  const chunk = args[0];
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof args[1] === 'string' ? (args[1] as BufferEncoding) : 'utf8');
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
 }
 
 function describe(err: unknown): string {
