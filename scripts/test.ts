@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDebianPackage } from '../test/support/debian.js';
 import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
 import { ensureRedisServer } from '../test/support/redis.js';
+import { ensureChromium } from '../test/support/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const inCI = process.env.CI === 'true';
@@ -47,6 +48,15 @@ function ensureRedis(): void {
   console.log(`test: redis-server unavailable, Redis tests will skip: ${installed.reason.split('\n')[0]}`);
 }
 
+/** Page tests drive Debian's chromium; installed like redis-server (fatal in CI when it cannot be). */
+function ensureBrowser(): void {
+  const installed = ensureChromium();
+  if (installed.ok) return;
+  if (inCI) fail(`chromium is required under CI=true: ${installed.reason}`);
+  process.env.GATEHOUSE_TEST_CHROMIUM_SKIP = installed.reason;
+  console.log(`test: chromium unavailable, browser tests will skip: ${installed.reason.split('\n')[0]}`);
+}
+
 function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 15);
 }
@@ -71,6 +81,7 @@ async function main(): Promise<void> {
 
   const binDir = ensurePostgres();
   ensureRedis();
+  ensureBrowser();
   if (binDir) {
     try {
       server = await startPostgres();

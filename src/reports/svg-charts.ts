@@ -1,7 +1,7 @@
-// Inline SVG charts for the HTML report: d3-scale and d3-shape compute scales and path data (pure functions, no
-// DOM), this module writes the markup, axes and legend around them.
-import { scaleBand, scaleLinear, scaleUtc } from 'd3-scale';
-import { area, stack, stackOrderNone, stackOffsetNone } from 'd3-shape';
+// Inline SVG charts for the HTML report: d3-shape stacks the zones and d3-scale maps days and counts to pixels (pure
+// functions, no DOM); this module writes the bars, axes and legend around them.
+import { scaleBand, scaleLinear } from 'd3-scale';
+import { stack, stackOrderNone, stackOffsetNone } from 'd3-shape';
 import type { DayTraffic } from './types.js';
 
 export const esc = (text: string): string =>
@@ -38,37 +38,41 @@ const H = 180;
 const M = { top: 10, right: 12, bottom: 26, left: 44 };
 const DAY_MS = 86_400_000;
 
-/** Requests per day, stacked by zone, over the whole window (days without traffic are zero, not gaps). */
+/** Requests per day, stacked by zone, over the whole window (a day without traffic is an empty slot, not a gap). */
 export function trafficChart(input: TrafficChartInput): string {
   const start = Date.UTC(input.from.getUTCFullYear(), input.from.getUTCMonth(), input.from.getUTCDate());
   const byDay = new Map(input.days.map((d) => [d.day, d.zones]));
-  const series: Array<Record<string, number> & { t: number }> = [];
+  const series: Array<Record<string, number> & { day: string }> = [];
   for (let t = start; t < input.to.getTime(); t += DAY_MS) {
-    const zones = byDay.get(new Date(t).toISOString().slice(0, 10)) ?? {};
-    series.push(Object.assign({ t }, Object.fromEntries(input.zones.map((z) => [z, zones[z] ?? 0]))));
+    const day = new Date(t).toISOString().slice(0, 10);
+    const zones = byDay.get(day) ?? {};
+    series.push(Object.assign({ day }, Object.fromEntries(input.zones.map((z) => [z, zones[z] ?? 0]))) as Record<string, number> & { day: string });
   }
-  const layers = stack<Record<string, number> & { t: number }>().keys([...input.zones]).order(stackOrderNone).offset(stackOffsetNone)(series);
+  const layers = stack<Record<string, number> & { day: string }>().keys([...input.zones]).order(stackOrderNone).offset(stackOffsetNone)(series);
   const max = Math.max(1, ...layers.flatMap((l) => l.map((p) => p[1])));
-  const x = scaleUtc().domain([start, Math.max(start + DAY_MS, series.at(-1)?.t ?? start)]).range([M.left, W - M.right]);
+  const x = scaleBand<string>().domain(series.map((d) => d.day)).range([M.left, W - M.right]).paddingInner(0.12).paddingOuter(0.05);
   const y = scaleLinear().domain([0, max]).nice(4).range([H - M.bottom, M.top]);
-  const shape = area<[number, number] & { data: { t: number } }>()
-    .x((p) => x(p.data.t))
-    .y0((p) => y(p[0]))
-    .y1((p) => y(p[1]));
-  const paths = layers
-    .map((l) => `<path d="${shape(l as never) ?? ''}" fill="${input.colours.get(l.key) ?? NONE_COLOUR}" fill-opacity="0.85"><title>${esc(l.key)}</title></path>`)
+  const bars = layers
+    .map((l) => {
+      const rects = l
+        .filter((p) => p[1] > p[0])
+        .map((p) => `<rect x="${x(p.data.day)!.toFixed(1)}" y="${y(p[1]).toFixed(1)}" width="${x.bandwidth().toFixed(1)}" height="${(y(p[0]) - y(p[1])).toFixed(1)}"><title>${esc(p.data.day)} ${esc(l.key)}: ${p[1] - p[0]}</title></rect>`)
+        .join('');
+      return `<g class="zone" data-zone="${esc(l.key)}" fill="${input.colours.get(l.key) ?? NONE_COLOUR}">${rects}</g>`;
+    })
     .join('');
   const yTicks = y
     .ticks(4)
     .map((v) => `<g transform="translate(0,${y(v).toFixed(1)})"><line x1="${M.left}" x2="${W - M.right}" stroke="#e3e6ea"/><text x="${M.left - 6}" dy="0.32em" text-anchor="end">${v}</text></g>`)
     .join('');
-  const xTicks = x
-    .ticks(6)
-    .map((d) => `<g transform="translate(${x(d).toFixed(1)},${H - M.bottom})"><line y2="4" stroke="#666"/><text y="16" text-anchor="middle">${d.toISOString().slice(5, 10)}</text></g>`)
+  const every = Math.max(1, Math.ceil(series.length / 8));
+  const xTicks = series
+    .filter((_, i) => i % every === 0)
+    .map((d) => `<text x="${(x(d.day)! + x.bandwidth() / 2).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${d.day.slice(5)}</text>`)
     .join('');
   return (
     `<svg class="traffic-chart" data-table="${esc(input.id)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="requests per day by zone">` +
-    `<g class="grid" font-size="10" fill="#555">${yTicks}</g>${paths}` +
+    `<g class="grid" font-size="10" fill="#555">${yTicks}</g>${bars}` +
     `<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#666"/>` +
     `<g class="x-axis" font-size="10" fill="#555">${xTicks}</g></svg>`
   );
