@@ -111,7 +111,7 @@ export function analyzeReport(input: AnalyzeInput): MigrationReport {
       reasons.push(
         split.length > 0
           ? { code: 'group_split', text: `The same clients use it with ${split.join(', ')} within the same minutes, which are recommended otherwise: moving them apart adds a network hop to those requests.` }
-          : { code: 'co_access_group', text: `The same clients use it with ${mates.join(', ')} within the same minutes: move them together (group ${group}).` },
+          : { code: 'co_access_group', text: `The same clients use it with ${mates.join(', ')} within the same minutes: plan them as one move (group ${group}).` },
       );
     }
     return {
@@ -132,6 +132,10 @@ export function analyzeReport(input: AnalyzeInput): MigrationReport {
     };
   });
 
+  // Read top-down as a plan: what to move first, then what to copy, keep and retire; the strongest cases first.
+  tables.sort(
+    (a, b) => RECOMMENDATIONS.indexOf(a.recommendation) - RECOMMENDATIONS.indexOf(b.recommendation) || b.score - a.score || a.resource.localeCompare(b.resource),
+  );
   const known = new Set(primary.keys());
   const unknown = new Map<string, number>();
   for (const t of aggregates.traffic) if (!known.has(t.resource)) unknown.set(t.resource, (unknown.get(t.resource) ?? 0) + t.requests);

@@ -3,6 +3,9 @@ import { renderHtml } from './render-html.js';
 import { renderCsv, renderMarkdown } from './render-text.js';
 import type { MigrationReport } from './types.js';
 
+/** Where a gateway serves the report (the auditor API's sibling). */
+export const MIGRATION_REPORT_PATH = '/_gatehouse/reports/migration';
+
 export type ReportFormat = 'json' | 'csv' | 'md' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'csv', 'md', 'html'];
 

@@ -7,13 +7,13 @@ import { ForbiddenError, NotAcceptableError, UnauthenticatedError, ValidationErr
 import type { Operation } from '../../openapi/resource.js';
 import type { Knex } from 'knex';
 import { buildMigrationReport } from '../../reports/build-report.js';
-import { REPORT_FORMATS, REPORT_MEDIA_TYPES, renderReport, type ReportFormat } from '../../reports/report-format.js';
+import { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES, renderReport, type ReportFormat } from '../../reports/report-format.js';
 import { parseReportWindow } from '../../reports/report-window.js';
 import { contextOf } from '../context.js';
 
 export const REPORTS_BASE = '/_gatehouse/reports';
 export const REPORTS_SCOPE = 'reports:read';
-const ROUTE = `${REPORTS_BASE}/migration`;
+const ROUTE = MIGRATION_REPORT_PATH;
 const PARAMETERS = new Set(['since', 'until', 'source', 'format']);
 
 export interface ReportRouteDeps {
