@@ -141,10 +141,11 @@ export class RequestAudit {
 
   /** Free-form facts; `columns` and `bytesOut` are read by the migration report (see its migration's note). */
   private eventDetail(): Record<string, JsonValue> | null {
-    if (!this.detail && !this.columns && this.bytesOut === undefined) return null;
+    if (!this.detail && !this.columns && (this.bytesOut === undefined || !this.ctx.operation)) return null;
     const detail: Record<string, JsonValue> = { ...this.detail };
     if (this.columns) detail.columns = { select: [...this.columns.select], filter: [...this.columns.filter], order: [...this.columns.order] };
-    if (this.bytesOut !== undefined) detail.bytesOut = this.bytesOut;
+    // Only data requests (of the contract's resources) are what the report measures.
+    if (this.bytesOut !== undefined && this.ctx.operation) detail.bytesOut = this.bytesOut;
     return detail;
   }
 
