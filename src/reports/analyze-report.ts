@@ -143,6 +143,9 @@ export function analyzeReport(input: AnalyzeInput): MigrationReport {
   else if (aggregates.columnPatterns.length === 0) {
     notes.push('No request in the window recorded which columns it used (events written before this version do not): column usage is empty.');
   }
+  if (aggregates.coAccessSample > 1) {
+    notes.push(`Co-access was counted over every ${aggregates.coAccessSample}th minute of the window (with all its requests); its counts are scaled up.`);
+  }
   if (cloudZones.length === 0) notes.push('No network zone counts as cloud (report.cloudZones, or zones named cloud…): every caller counts as on-prem.');
   const recommendations = Object.fromEntries(RECOMMENDATIONS.map((r) => [r, tables.filter((t) => t.recommendation === r).length])) as Record<Recommendation, number>;
   return {
