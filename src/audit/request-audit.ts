@@ -1,26 +1,60 @@
 // One request's audit state: its event id, the SQL it ran, the values to mask, its write-ahead intents.
-import type { RequestContext } from '../http/context.js';
-import { newId } from '../util/ids.js';
+// It learns about the request only from the facts it is handed; it never looks anything up.
+import type { ClientAddress, Principal } from '../auth/principal.js';
+import type { Operation, Resource } from '../openapi/resource.js';
 import type { QueryPlan } from '../query/types.js';
 import { columnUsage, mergeColumnUsage, type ColumnUsage } from '../reports/column-usage.js';
+import { newId } from '../util/ids.js';
 import type { AuditClient, AuditContent, AuditOutcome, AuditPrincipal, AuditStatement } from './event.js';
 import { cleanOptional, cleanString, toJsonValue, type JsonValue } from './json-value.js';
 import { maskKey, sensitiveValues } from './sensitive-values.js';
 import type { AuditWriter } from './writer.js';
 
+/** What is known about the request when an event is built: as far as the pipeline got. */
 export interface RequestFacts {
+  readonly requestId: string;
+  /** Epoch milliseconds. */
+  readonly receivedAt: number;
+  readonly startedAt: bigint;
   readonly method: string;
   readonly path: string;
   readonly peer: string | undefined;
+  readonly client: ClientAddress | undefined;
+  readonly principal: Principal | undefined;
+  readonly operation: Pick<Operation, 'path' | 'operationId' | 'resource'> | undefined;
 }
 
-interface OpenStatement {
-  source: string;
-  sql: string;
-  bindings: JsonValue[];
-  rows: number | null;
-  durationMs: number | null;
-  error: string | null;
+/** How the request ended. */
+export interface Settlement {
+  readonly status: number | null;
+  readonly clientWentAway: boolean;
+  readonly errorCode: string | undefined;
+  /** The rule or list that denied the request. */
+  readonly deniedBy: string | undefined;
+  readonly rows: number | undefined;
+  readonly outcome?: AuditOutcome;
+  /** Bytes of the response body (data operations: the migration report's "bytes out"). */
+  readonly bytesOut?: number;
+}
+
+/** One statement's entry, filled in when the statement ends. */
+class OpenStatement {
+  rows: number | null = null;
+  durationMs: number | null = null;
+  error: string | null = null;
+  private readonly started = process.hrtime.bigint();
+
+  constructor(
+    readonly source: string,
+    readonly sql: string,
+    readonly bindings: JsonValue[],
+  ) {}
+
+  end(rows: number | null, error: string | null): void {
+    this.durationMs = Math.round((Number(process.hrtime.bigint() - this.started) / 1e6) * 1000) / 1000;
+    this.rows = rows;
+    this.error = error;
+  }
 }
 
 export class RequestAudit {
@@ -31,26 +65,25 @@ export class RequestAudit {
   private masked: Map<string, string> | undefined;
   private detail: Record<string, JsonValue> | undefined;
   private route: { template: string; operationId: string } | undefined;
-  // For the migration report: the properties this request's plans used, and the size of its response body.
+  // For the migration report: the properties this request's plans selected, filtered and ordered on.
   private columns: ColumnUsage | undefined;
-  private bytesOut: number | undefined;
   private releaseRef: (() => void) | undefined;
   private intents = 0;
 
   constructor(
     private readonly writer: AuditWriter,
     private readonly strict: boolean,
-    private readonly ctx: RequestContext,
-    private readonly facts: RequestFacts,
   ) {}
 
-  /** Write-ahead: before a plan runs. Mutations get an intent record, durable (strict mode) before they run. */
-  async beforeExecute(plan: QueryPlan, source: string): Promise<void> {
-    const resource = this.ctx.operation?.resource;
+  /**
+   * Write-ahead, before a plan runs: mutations get an intent record, durable (strict mode) before they run.
+   * Values the plan binds to classified columns are noted, so its statements show them masked.
+   */
+  async beforeExecute(facts: RequestFacts, plan: QueryPlan, source: string, resource: Resource): Promise<void> {
     for (const [key, cls] of sensitiveValues(plan, resource)) (this.masked ??= new Map()).set(key, cls);
-    if (resource) this.columns = mergeColumnUsage(this.columns, columnUsage(plan, resource));
+    this.columns = mergeColumnUsage(this.columns, columnUsage(plan, resource));
     if (plan.kind === 'select') return;
-    await this.intent({
+    await this.intent(facts, {
       action: plan.kind,
       source,
       table: plan.table.schema ? `${plan.table.schema}.${plan.table.name}` : plan.table.name,
@@ -58,11 +91,11 @@ export class RequestAudit {
   }
 
   /** Write-ahead for anything else that must not happen unrecorded (e.g. a streamed body about to be released). */
-  async intent(detail: Record<string, JsonValue>): Promise<void> {
+  async intent(facts: RequestFacts, detail: Record<string, JsonValue>): Promise<void> {
     this.intents += 1;
     this.releaseRef ??= this.writer.holdRef(this.eventId);
     const content: AuditContent = {
-      ...this.build(null, false),
+      ...this.build(facts, INTENT),
       id: newId(),
       kind: 'intent',
       outcome: 'intent',
@@ -70,7 +103,6 @@ export class RequestAudit {
       errorCode: null,
       latencyMs: null,
       rows: null,
-      statements: this.snapshotStatements(),
       detail,
     };
     const appended = this.writer.append(content);
@@ -82,16 +114,9 @@ export class RequestAudit {
     return this.intents > 0;
   }
 
-  /** Called by the SQL capture when a statement starts; returns the entry it fills in when the statement ends. */
-  openStatement(source: string, sql: string, bindings: readonly unknown[]): OpenStatement {
-    const entry: OpenStatement = {
-      source,
-      sql: cleanString(sql),
-      bindings: bindings.map((b) => this.mask(b)),
-      rows: null,
-      durationMs: null,
-      error: null,
-    };
+  /** A statement starts (values as bound); the returned entry is ended when it does. */
+  statement(source: string, sql: string, values: readonly unknown[]): { end(rows: number | null, error: string | null): void } {
+    const entry = new OpenStatement(source, cleanString(sql), values.map((b) => this.mask(b)));
     this.statements.push(entry);
     return entry;
   }
@@ -106,46 +131,40 @@ export class RequestAudit {
     (this.detail ??= {})[cleanString(key)] = toJsonValue(value);
   }
 
-  /** Bytes of the response body handed to the client (the report's "bytes out"). */
-  setBytesOut(bytes: number): void {
-    this.bytesOut = bytes;
-  }
-
   /** The request event, as of now. */
-  build(status: number | null, clientWentAway: boolean, outcome?: AuditOutcome): AuditContent {
-    const ctx = this.ctx;
-    const op = ctx.operation;
+  build(facts: RequestFacts, settlement: Settlement): AuditContent {
+    const op = facts.operation;
     return {
       id: this.eventId,
       kind: 'request',
       ref: this.eventId,
-      occurredAt: ctx.receivedAt.toISOString(),
-      requestId: cleanString(ctx.requestId),
-      method: this.facts.method,
-      path: cleanString(this.facts.path),
+      occurredAt: new Date(facts.receivedAt).toISOString(),
+      requestId: cleanString(facts.requestId),
+      method: facts.method,
+      path: cleanString(facts.path),
       route: cleanOptional(op?.path ?? this.route?.template),
       operationId: cleanOptional(op?.operationId ?? this.route?.operationId),
       resource: cleanOptional(op?.resource.name),
-      status,
-      outcome: outcome ?? outcomeFor(status, clientWentAway),
-      errorCode: cleanOptional(ctx.errorCode),
-      deniedBy: cleanOptional(ctx.deniedBy),
-      latencyMs: Math.round((Number(process.hrtime.bigint() - ctx.startedAt) / 1e6) * 1000) / 1000,
-      rows: ctx.rows ?? null,
-      principal: principalOf(ctx),
-      client: clientOf(ctx, this.facts.peer),
+      status: settlement.status,
+      outcome: settlement.outcome ?? outcomeFor(settlement.status, settlement.clientWentAway),
+      errorCode: cleanOptional(settlement.errorCode),
+      deniedBy: cleanOptional(settlement.deniedBy),
+      latencyMs: Math.round((Number(process.hrtime.bigint() - facts.startedAt) / 1e6) * 1000) / 1000,
+      rows: settlement.rows ?? null,
+      principal: principalOf(facts.principal),
+      client: clientOf(facts.client, facts.peer),
       statements: this.snapshotStatements(),
-      detail: this.eventDetail(),
+      detail: this.eventDetail(facts, settlement),
     };
   }
 
-  /** Free-form facts; `columns` and `bytesOut` are read by the migration report (see its migration's note). */
-  private eventDetail(): Record<string, JsonValue> | null {
-    if (!this.detail && !this.columns && (this.bytesOut === undefined || !this.ctx.operation)) return null;
+  /** Free-form facts; `columns` and `bytesOut` of data requests are read by the migration report (see its migration). */
+  private eventDetail(facts: RequestFacts, settlement: Settlement): Record<string, JsonValue> | null {
+    const bytesOut = facts.operation ? settlement.bytesOut : undefined;
+    if (!this.detail && !this.columns && bytesOut === undefined) return null;
     const detail: Record<string, JsonValue> = { ...this.detail };
     if (this.columns) detail.columns = { select: [...this.columns.select], filter: [...this.columns.filter], order: [...this.columns.order] };
-    // Only data requests (of the contract's resources) are what the report measures.
-    if (this.bytesOut !== undefined && this.ctx.operation) detail.bytesOut = this.bytesOut;
+    if (bytesOut !== undefined) detail.bytesOut = bytesOut;
     return detail;
   }
 
@@ -160,9 +179,18 @@ export class RequestAudit {
   }
 
   private snapshotStatements(): AuditStatement[] {
-    return this.statements.map((s) => ({ ...s, bindings: [...s.bindings] }));
+    return this.statements.map((s) => ({
+      source: s.source,
+      sql: s.sql,
+      bindings: [...s.bindings],
+      rows: s.rows,
+      durationMs: s.durationMs,
+      error: s.error,
+    }));
   }
 }
+
+const INTENT: Settlement = { status: null, clientWentAway: false, errorCode: undefined, deniedBy: undefined, rows: undefined };
 
 function outcomeFor(status: number | null, clientWentAway: boolean): AuditOutcome {
   if (clientWentAway) return 'aborted';
@@ -171,8 +199,7 @@ function outcomeFor(status: number | null, clientWentAway: boolean): AuditOutcom
   return 'success';
 }
 
-function principalOf(ctx: RequestContext): AuditPrincipal | null {
-  const p = ctx.principal;
+function principalOf(p: Principal | undefined): AuditPrincipal | null {
   if (!p) return null;
   return {
     subject: cleanString(p.subject),
@@ -183,8 +210,7 @@ function principalOf(ctx: RequestContext): AuditPrincipal | null {
   };
 }
 
-function clientOf(ctx: RequestContext, peer: string | undefined): AuditClient {
-  const c = ctx.client;
+function clientOf(c: ClientAddress | undefined, peer: string | undefined): AuditClient {
   return {
     ip: cleanOptional(c?.ip ?? normaliseIp(peer)),
     forwardedFor: (c?.forwardedFor ?? []).map(cleanString),

@@ -38,6 +38,18 @@ export const configJsonSchema = {
       },
     },
     spec: { type: 'string', minLength: 1 },
+    /** Prometheus metrics, on a listener of their own so that the data port never serves them. */
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        host: { type: 'string', minLength: 1, default: '0.0.0.0' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+        path: { type: 'string', pattern: '^/', default: '/metrics' },
+      },
+    },
     policies: policiesJsonSchema,
     store: storeJsonSchema,
     audit: auditJsonSchema,

@@ -3,6 +3,7 @@ import type { FilterOpName, MaskMode, PoliciesConfig, PolicyOperation, PolicyRul
 import { ConfigError } from '../errors/app-error.js';
 import type { OperationKind, Resource } from '../openapi/resource.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import type { ColumnGrant } from './decision.js';
 
 export interface RowCondition {
   /** API property name. */
@@ -33,6 +34,8 @@ export interface CompiledRule {
 export interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
   readonly maskKey: string | undefined;
+  /** What each rule lets a caller see and write on each resource, worked out once per pair (policy/evaluate.ts). */
+  readonly grants: Map<CompiledRule, Map<string, ColumnGrant>>;
 }
 
 const READ_KINDS: OperationKind[] = ['list', 'read'];
@@ -74,7 +77,7 @@ export function compilePolicies(config: PoliciesConfig, resources: readonly Reso
     problems.push('policies.maskKey: required when a rule masks with "hash"');
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { rules, maskKey: config.maskKey };
+  return { rules, maskKey: config.maskKey, grants: new Map() };
 }
 
 function compileRule(

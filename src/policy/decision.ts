@@ -22,6 +22,9 @@ export interface Decision {
   readonly rule: string | undefined;
 }
 
+/** The part of a Decision that depends only on the rule and the resource, not on the caller. */
+export type ColumnGrant = Pick<Decision, 'visible' | 'filterable' | 'masks' | 'writable'>;
+
 /** Everything the document exposes, for deployments without policies (the demo, tests of the CRUD core). */
 export function allowEverything(resource: Resource): Decision {
   const names = new Set(resource.columns.keys());

@@ -1,19 +1,22 @@
 // GET /_gatehouse/reports/migration: the migration-candidate report (scope reports:read) as JSON, CSV, Markdown or HTML.
 import { once } from 'node:events';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { GatehouseConfig } from '../../config/types.js';
 import type { DataSources } from '../../db/sources.js';
-import { ForbiddenError, NotAcceptableError, UnauthenticatedError, ValidationError } from '../../errors/app-error.js';
+import { NotAcceptableError, ValidationError } from '../../errors/app-error.js';
 import type { Operation } from '../../openapi/resource.js';
 import type { Knex } from 'knex';
 import { buildMigrationReport } from '../../reports/build-report.js';
 import { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES, renderReport, type ReportFormat } from '../../reports/report-format.js';
 import { parseReportWindow } from '../../reports/report-window.js';
-import { contextOf } from '../context.js';
+import type { GatewayRoute } from '../../pipeline/authorize.js';
+import { ownRequest } from '../own-request.js';
 
 export const REPORTS_BASE = '/_gatehouse/reports';
 export const REPORTS_SCOPE = 'reports:read';
-const ROUTE = MIGRATION_REPORT_PATH;
+export const REPORT_ROUTES = {
+  migration: { template: MIGRATION_REPORT_PATH, operationId: 'gatehouseMigrationReport', scope: REPORTS_SCOPE },
+} as const satisfies Record<string, GatewayRoute>;
 const PARAMETERS = new Set(['since', 'until', 'source', 'format']);
 
 export interface ReportRouteDeps {
@@ -23,17 +26,14 @@ export interface ReportRouteDeps {
   readonly config: GatehouseConfig;
 }
 
-/** Paths are relative to REPORTS_BASE, where the app mounts the router. */
-export function reportRoutes(deps: ReportRouteDeps): Router {
+/**
+ * Paths are relative to REPORTS_BASE, where the app mounts the router. `guard` runs the admission stages (a token with
+ * scope reports:read, allowed from this address, within the audit rate limit) before the handler, as for the auditor API.
+ */
+export function reportRoutes(deps: ReportRouteDeps, guard: (route: GatewayRoute) => RequestHandler[]): Router {
   const router = Router();
-  router.get('/migration', async (req, res) => {
-    const ctx = contextOf(req);
-    ctx.audit?.setRoute(ROUTE, 'gatehouseMigrationReport');
-    // 401 until a verified principal is known; 403 for one without the scope (as the auditor API).
-    if (!ctx.principal) {
-      throw new UnauthenticatedError('unauthenticated', `a bearer token with scope ${REPORTS_SCOPE} is required`, `Bearer scope="${REPORTS_SCOPE}"`);
-    }
-    if (!ctx.principal.scopes.has(REPORTS_SCOPE)) throw new ForbiddenError('insufficient_scope', `reports need scope ${REPORTS_SCOPE}`);
+  router.get('/migration', ...guard(REPORT_ROUTES.migration), async (req: Request, res: Response) => {
+    const own = ownRequest(res);
     const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
     for (const name of query.keys()) {
       if (!PARAMETERS.has(name)) throw new ValidationError('invalid_parameter', `unknown parameter "${name}" (since, until, source, format)`);
@@ -44,9 +44,9 @@ export function reportRoutes(deps: ReportRouteDeps): Router {
       deps.config.report.defaultSince,
     );
     const source = query.get('source') ?? undefined;
-    ctx.audit?.note('report', { window: { from: window.from.toISOString(), to: window.to.toISOString() }, source: source ?? null, format });
+    own.reached.audit?.note('report', { window: { from: window.from.toISOString(), to: window.to.toISOString() }, source: source ?? null, format });
     const report = await buildMigrationReport(deps, { window, source });
-    ctx.rows = report.tables.length;
+    own.rows = report.tables.length;
     res.status(200);
     res.setHeader('Content-Type', `${REPORT_MEDIA_TYPES[format]}; charset=utf-8`);
     res.setHeader('Cache-Control', 'no-store');
