@@ -29,6 +29,8 @@ export interface CompiledRule {
   readonly force: Readonly<Record<string, unknown>>;
   readonly mask: ReadonlyMap<string, MaskMode>;
   readonly maxAffected: number | undefined;
+  /** The rule grants `export`: a list may stream every matching row (`limit=all`). */
+  readonly export: boolean;
 }
 
 export interface CompiledPolicy {
@@ -51,6 +53,7 @@ const OPERATION_KINDS: Record<PolicyOperation, readonly OperationKind[]> = {
   delete: ['delete'],
   updateMany: ['updateMany'],
   deleteMany: ['deleteMany'],
+  export: ['list'],
 };
 const CLAIM_REF = /^\{claims\.([A-Za-z0-9_.:-]+)\}$/;
 
@@ -138,6 +141,7 @@ function compileRule(
     clients: new Set(rule.clients ?? []),
     resource: rule.resource,
     kinds,
+    export: (rule.operations ?? []).includes('export'),
     read,
     write: rule.columns?.write ? new Set(rule.columns.write) : undefined,
     rows,

@@ -20,6 +20,8 @@ export interface Decision {
   readonly maxAffected: number | undefined;
   /** The rule that allowed the request (recorded in logs and audit). */
   readonly rule: string | undefined;
+  /** A list may stream every matching row (`limit=all` on NDJSON / CSV). */
+  readonly exportAll: boolean;
 }
 
 /** The part of a Decision that depends only on the rule and the resource, not on the caller. */
@@ -38,5 +40,6 @@ export function allowEverything(resource: Resource): Decision {
     forced: {},
     maxAffected: undefined,
     rule: undefined,
+    exportAll: true,
   };
 }

@@ -80,7 +80,7 @@ function decide(policy: CompiledPolicy, rule: CompiledRule, principal: Principal
   for (const [column, value] of Object.entries(rule.force)) {
     forced[column] = resolve(value, principal, resource.columns.get(column)!.kind, rule.name);
   }
-  return { visible, filterable, masks, writable, rowFilters, forced, maxAffected: rule.maxAffected, rule: rule.name };
+  return { visible, filterable, masks, writable, rowFilters, forced, maxAffected: rule.maxAffected, rule: rule.name, exportAll: rule.export };
 }
 
 function toFilter(cond: RowCondition, principal: Principal, resource: Resource, ruleName: string): Filter {
