@@ -8,6 +8,7 @@ import { ensureBind } from '../test/support/bind.js';
 import { ensureDebianPackage } from '../test/support/debian.js';
 import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
 import { ensureRedisServer } from '../test/support/redis.js';
+import { ensureChromium } from '../test/support/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const inCI = process.env.CI === 'true';
@@ -57,6 +58,15 @@ function ensureBindServer(): void {
   console.log(`test: BIND 9 unavailable, DNS tests will skip: ${installed.reason.split('\n')[0]}`);
 }
 
+/** Page tests drive Debian's chromium; installed like redis-server (fatal in CI when it cannot be). */
+function ensureBrowser(): void {
+  const installed = ensureChromium();
+  if (installed.ok) return;
+  if (inCI) fail(`chromium is required under CI=true: ${installed.reason}`);
+  process.env.GATEHOUSE_TEST_CHROMIUM_SKIP = installed.reason;
+  console.log(`test: chromium unavailable, browser tests will skip: ${installed.reason.split('\n')[0]}`);
+}
+
 function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 15);
 }
@@ -82,6 +92,7 @@ async function main(): Promise<void> {
   const binDir = ensurePostgres();
   ensureRedis();
   ensureBindServer();
+  ensureBrowser();
   if (binDir) {
     try {
       server = await startPostgres();

@@ -7,6 +7,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDns } from './commands/dns.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 
@@ -25,5 +26,6 @@ registerToken(program);
 registerMigrate(program);
 registerAudit(program);
 registerDns(program);
+registerReport(program);
 
 await program.parseAsync(process.argv);

@@ -5,6 +5,7 @@ import { discoveryJsonSchema } from './schema-discovery.js';
 import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
 import { poolJsonSchema } from './schema-pool.js';
+import { reportJsonSchema } from './schema-report.js';
 
 const source = {
   type: 'object',
@@ -58,6 +59,7 @@ export const configJsonSchema = {
     rateLimit: rateLimitJsonSchema,
     redis: redisJsonSchema,
     discovery: discoveryJsonSchema,
+    report: reportJsonSchema,
     sources: {
       type: 'object',
       minProperties: 1,

@@ -190,6 +190,28 @@ export interface GatehouseConfig {
   readonly audit?: AuditConfig;
   /** Publishing the gateway's name in DNS for cloud callers. */
   readonly discovery: DiscoveryConfig;
+  /** The migration-candidate report. */
+  readonly report: ReportConfig;
+}
+
+export interface ReportThresholds {
+  readonly retireMaxRequests: number;
+  readonly minRequests: number;
+  readonly migrateCloudShare: number;
+  readonly migrateMaxOnPremWriteShare: number;
+  readonly replicateCloudReadShare: number;
+  readonly replicateOnPremWriteShare: number;
+  readonly sensitiveMaxCloudReadShare: number;
+}
+
+export interface ReportConfig {
+  /** Zone names counted as cloud; undefined: every zone whose name starts with `cloud`. */
+  readonly cloudZones?: readonly string[];
+  /** Window when none is given (`30d`). */
+  readonly defaultSince: string;
+  readonly thresholds: ReportThresholds;
+  readonly coAccess: { readonly minSharedMinutes: number; readonly minShare: number };
+  readonly statementTimeoutMs: number;
 }
 
 export interface StoreConfig {

@@ -69,12 +69,14 @@ export function finishStage(deps: FinishDeps): Finish {
     sendHead(res, reached.replyHeaders, reply);
     let failure: Reply | undefined;
     let cutOff = false;
+    let sent = 0;
     try {
       for await (const chunk of stream.chunks) {
         if (res.destroyed) {
           cutOff = true;
           break;
         }
+        sent += Buffer.byteLength(chunk);
         if (!res.write(chunk)) await drained(res);
       }
       if (res.destroyed) cutOff = true;
@@ -87,7 +89,7 @@ export function finishStage(deps: FinishDeps): Finish {
     }
     const done: Reply = { ...reply, status: failure?.status ?? reply.status, rows: stream.rows(), error: failure?.error };
     if (audit && auditor) {
-      const content = audit.build(auditFacts(reached), settlementOf(done, cutOff));
+      const content = audit.build(auditFacts(reached), { ...settlementOf(done, cutOff), bytesOut: sent });
       auditor.writer.append(content).catch((err: unknown) => {
         auditor.sink.unstored(content, describe(err));
         // Its intent is stored: store what became of the export once the store is back.
@@ -144,6 +146,7 @@ function settlementOf(reply: Reply, clientWentAway: boolean): Settlement {
     errorCode: reply.error?.code,
     deniedBy: reply.error?.deniedBy,
     rows: reply.rows,
+    bytesOut: reply.body === undefined ? 0 : Buffer.byteLength(reply.body),
   };
 }
 
