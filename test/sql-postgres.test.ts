@@ -118,8 +118,25 @@ describe('PostgreSQL SQL for list plans', () => {
       pg: {
         sql:
           'select "CUST_ID", "Credit Limit" from "CUST_MSTR" ' +
-          'where ((("Credit Limit" < ?)) or ("Credit Limit" = ? and ("CUST_ID" > ? or "CUST_ID" is null))) ' +
+          'where ((("Credit Limit" < ?)) or ("Credit Limit" = ? and "CUST_ID" > ?)) ' +
           'order by "Credit Limit" desc nulls first, "CUST_ID" asc nulls last limit ?',
+        bindings: ['100.00', '100.00', 7, 11],
+      },
+    });
+  });
+
+  it('keyset after a value on a nullable, nulls-last column: larger values or a null, or equal and a later key (the key is not null)', () => {
+    const order: OrderTerm[] = [
+      { column: 'creditLimit', direction: 'asc', nulls: undefined },
+      { column: 'id', direction: 'asc', nulls: undefined },
+    ];
+    const cursor = encodeCursor(order, ['100.00', 7]);
+    testsql(buildSelect(pg, dialect, list(erp.get('customers')!, { select: ['id'], order: order.slice(0, 1), cursor })), {
+      pg: {
+        sql:
+          'select "CUST_ID", "Credit Limit" from "CUST_MSTR" ' +
+          'where ((("Credit Limit" > ? or "Credit Limit" is null)) or ("Credit Limit" = ? and "CUST_ID" > ?)) ' +
+          'order by "Credit Limit" asc nulls last, "CUST_ID" asc nulls last limit ?',
         bindings: ['100.00', '100.00', 7, 11],
       },
     });
@@ -135,7 +152,7 @@ describe('PostgreSQL SQL for list plans', () => {
       pg: {
         sql:
           'select "CUST_ID", "Credit Limit" from "CUST_MSTR" ' +
-          'where (("Credit Limit" is not null) or ("Credit Limit" is null and ("CUST_ID" > ? or "CUST_ID" is null))) ' +
+          'where (("Credit Limit" is not null) or ("Credit Limit" is null and "CUST_ID" > ?)) ' +
           'order by "Credit Limit" desc nulls first, "CUST_ID" asc nulls last limit ?',
         bindings: [7, 11],
       },
@@ -152,7 +169,7 @@ describe('PostgreSQL SQL for list plans', () => {
       pg: {
         sql:
           'select "ITEM_CD", "ORDER" from "ITEM_MSTR" where "DISCONTINUED" = ? ' +
-          'and (("ORDER" is null and ("ITEM_CD" > ? or "ITEM_CD" is null))) ' +
+          'and (("ORDER" is null and "ITEM_CD" > ?)) ' +
           'order by "ORDER" asc nulls last, "ITEM_CD" asc nulls last limit ?',
         bindings: [false, 'PAC-00003', 11],
       },
@@ -169,7 +186,7 @@ describe('PostgreSQL SQL for list plans', () => {
       pg: {
         sql:
           'select "QTY", "ORD_NO", "LINE_NO" from "ORD_LINE" ' +
-          'where ((("ORD_NO" > ? or "ORD_NO" is null)) or ("ORD_NO" = ? and ("LINE_NO" > ? or "LINE_NO" is null))) ' +
+          'where (("ORD_NO" > ?) or ("ORD_NO" = ? and "LINE_NO" > ?)) ' +
           'order by "ORD_NO" asc nulls last, "LINE_NO" asc nulls last limit ?',
         bindings: [10001, 10001, 3, 11],
       },

@@ -59,21 +59,29 @@ export function createExecutor(): Executor {
     async *stream(source, plan, observer) {
       if (observer) await observer.beforeExecute(plan, source.name);
       const batch = plan.limit;
-      let spec: StatementSpec = selectSpec(plan);
-      for (;;) {
+      const fetch = async (spec: StatementSpec): Promise<DbRow[]> => {
         const session = new Session(source, cacheFor(source), observer);
-        let rows: DbRow[];
         try {
-          rows = await session.rows(spec);
+          return await session.rows(spec);
         } catch (err) {
           throw source.dialect.translateError(err) ?? err;
         } finally {
           await session.close();
         }
+      };
+      let pending = fetch(selectSpec(plan));
+      for (;;) {
+        const rows = await pending;
+        const full = rows.length === batch;
+        // The next batch is read while the caller writes this one out: database and socket work overlap.
+        if (full) {
+          const last = rows[rows.length - 1]!;
+          pending = fetch(selectSpec({ ...plan, offset: undefined, after: { terms: plan.order, values: plan.order.map((t) => last[t.column] ?? null) } }));
+          // A caller that stops early (the client went away) leaves this read to finish on its own.
+          pending.catch(() => undefined);
+        }
         if (rows.length > 0) yield rows;
-        if (rows.length < batch) return;
-        const last = rows[rows.length - 1]!;
-        spec = selectSpec({ ...plan, offset: undefined, after: { terms: plan.order, values: plan.order.map((t) => last[t.column] ?? null) } });
+        if (!full) return;
       }
     },
   };

@@ -262,7 +262,8 @@ function rowCheck(resource: Resource, decision: Decision): RowCheck | undefined 
 }
 
 function toDbTerm(resource: Resource, term: OrderTerm): OrderTerm {
-  return { ...term, column: dbName(resource, term.column) };
+  const column = resource.columns.get(term.column);
+  return { ...term, column: dbName(resource, term.column), notNull: column !== undefined && !column.nullable };
 }
 
 function toDbFilters(resource: Resource, filters: readonly Filter[]): Filter[] {

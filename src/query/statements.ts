@@ -196,6 +196,7 @@ function afterPredicate(term: OrderTerm, value: unknown): ((b: Knex.QueryBuilder
   const nulls = effectiveNulls(term);
   if (value === null) return nulls === 'first' ? (b) => b.whereNotNull(term.column) : undefined;
   const op = term.direction === 'asc' ? '>' : '<';
+  if (term.notNull) return (b) => b.where(term.column, op, value as string | number | boolean);
   return (b) =>
     b.where((w) => {
       w.where(term.column, op, value as string | number | boolean);

@@ -19,6 +19,11 @@ export interface OrderTerm {
   readonly direction: 'asc' | 'desc';
   /** Explicit nulls placement; undefined means the database default (PostgreSQL: last for asc, first for desc). */
   readonly nulls: 'first' | 'last' | undefined;
+  /**
+   * The column holds no nulls (set by the planner from the contract): a keyset predicate then needs no `or … is null`
+   * branch, which would keep the database from walking the index from the cursor on.
+   */
+  readonly notNull?: boolean;
 }
 
 /** What a list request asks for, in API names, after parsing and validation against the resource. */
