@@ -7,10 +7,10 @@ import { countEvents, iterateEvents, parseTime, type EventFilters } from '../../
 import { exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
 import { createSigner, trustedKeysFor } from '../../audit/signing.js';
 import { verifyAuditLog, type VerifyReport } from '../../audit/verify.js';
-import { loadConfig } from '../../config/load.js';
 import type { GatehouseConfig } from '../../config/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { createStore, type Store } from '../../store/create-store.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
 interface CommonOptions {
@@ -22,8 +22,6 @@ interface CommonOptions {
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('verify or export the audit log');
-  const configOption = (): Option =>
-    new Option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)').default(process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml');
 
   audit
     .command('verify')
@@ -104,7 +102,7 @@ export function registerAudit(program: Command): void {
 }
 
 function open(file: string): { config: GatehouseConfig; store: Store } {
-  const config = loadConfig({ file, env: process.env });
+  const config = loadCliConfig(file);
   if (!config.store) throw new UsageError(`${file} has no store: section`);
   return { config, store: createStore(config.store) };
 }
