@@ -174,3 +174,11 @@ export class SpecError extends Error {
     this.problems = problems;
   }
 }
+
+/** Start-up only: the machine refuses what a valid configuration asks for (a port in use, a database that does not answer). */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
