@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
+import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -23,5 +24,6 @@ registerCheck(program);
 registerToken(program);
 registerMigrate(program);
 registerAudit(program);
+registerConfig(program);
 
 await program.parseAsync(process.argv);
