@@ -12,7 +12,7 @@ import { registerToken } from './commands/token.js';
 
 const program = new Command()
   .name('gatehouse')
-  .description('Spec-driven CRUD API gateway for legacy PostgreSQL and SQL Server databases')
+  .description('Spec-driven CRUD API gateway for legacy PostgreSQL databases, with access policies and a tamper-evident audit log')
   .showHelpAfterError()
   // Usage errors (unknown option, bad option value) exit 2, like every other bad-input error of ours.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));

@@ -18,7 +18,7 @@ export interface DemoProcessOptions {
   /** Extra arguments after `demo --port N`. */
   readonly args?: readonly string[];
   /** The command to run instead of the CLI from source (e.g. `npm start --`), given the port. */
-  readonly command?: (port: number) => { file: string; args: string[]; cwd?: string };
+  readonly command?: (port: number) => { file: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv };
   readonly timeoutMs?: number;
 }
 
@@ -26,12 +26,12 @@ const tsxLoader = import.meta.resolve('tsx');
 
 export async function startDemoProcess(options: DemoProcessOptions = {}): Promise<DemoProcess> {
   const port = await freePort();
-  const { file, args, cwd } = options.command?.(port) ?? {
+  const { file, args, cwd, env: commandEnv } = options.command?.(port) ?? {
     file: process.execPath,
     args: ['--import', tsxLoader, path.join(projectRoot, 'src', 'cli', 'index.ts'), 'demo', '--port', String(port), ...(options.args ?? [])],
   };
   // The runner's own GATEHOUSE_* variables would read as configuration overrides.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
+  const env = commandEnv ?? Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
   const child = spawn(file, args, { cwd: cwd ?? projectRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
