@@ -1,6 +1,8 @@
 // The demo with --data-dir keeps its audit signing key beside its data, so that its audit log passes
-// `gatehouse audit verify` from the command line after the demo has stopped, run after run.
+// `gatehouse audit verify` from the command line after the demo has stopped, run after run; and the audit
+// commands draw progress bars only on a terminal.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,22 @@ import { after, before, describe, it } from 'node:test';
 import { printDemoBanner } from '../src/cli/demo-banner.js';
 import { startDemoProcess, type DemoProcess } from './support/demo-process.js';
 import { gatehouse } from './support/gatehouse-cli.js';
+import { projectRoot } from './support/gateway.js';
+
+/** The CLI on a terminal of its own (util-linux `script` gives it a pty): stdout and stderr as the user sees them. */
+function inTerminal(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  const quote = (a: string): string => `'${a.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, '--import', import.meta.resolve('tsx'), path.join(projectRoot, 'src', 'cli', 'index.ts'), ...args].map(quote).join(' ');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
 
 async function call(demo: DemoProcess, pathAndQuery: string): Promise<number> {
   const response = await fetch(`${demo.url}${pathAndQuery}`, { headers: { Authorization: `Bearer ${demo.token}` } });
@@ -41,10 +59,14 @@ describe('the demo\'s audit log, checked from the command line', () => {
     assert.ok(existsSync(key), 'the signing key is kept in the data directory');
     assert.equal(statSync(key).mode & 0o077, 0, 'only its owner may read the key');
 
-    const verified = await gatehouse(['audit', 'verify', '--config', cliConfig, '--quiet']);
+    const verified = await gatehouse(['audit', 'verify', '--config', cliConfig]);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     const records = Number(/^OK: (\d+) records verified/.exec(verified.stdout)?.[1]);
     assert.ok(records >= 3, verified.stdout);
+    assert.equal(verified.stderr, '', 'no progress bar when stderr is not a terminal');
+    const onTerminal = await inTerminal(['audit', 'verify', '--config', cliConfig]);
+    assert.equal(onTerminal.code, 0, onTerminal.output);
+    assert.match(onTerminal.output, new RegExp(`verify \\[=+\\] ${records}/${records} records`), 'a bar on a terminal');
 
     const keyBefore = await readFile(key, 'utf8');
     const second = await startDemoProcess({ args: ['--data-dir', dataDir] });
@@ -60,8 +82,9 @@ describe('the demo\'s audit log, checked from the command line', () => {
     assert.equal(report.ok, true);
     assert.ok(report.events > records, 'the second run\'s records are verified too');
 
-    const exported = await gatehouse(['audit', 'export', '--config', cliConfig, '--from', '2000-01-01', '--to', '2100-01-01', '--quiet']);
+    const exported = await gatehouse(['audit', 'export', '--config', cliConfig, '--from', '2000-01-01', '--to', '2100-01-01']);
     assert.equal(exported.code, 0, exported.stderr);
+    assert.equal(exported.stderr, `exported ${report.events} records\n`, 'only the summary when stderr is not a terminal');
     const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { route?: string; status?: number });
     assert.equal(lines.length, report.events);
   });
