@@ -2,13 +2,10 @@
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { mintToken } from '../../auth/mint-token.js';
-import { createDataSources } from '../../db/sources.js';
-import { DEMO_CLAIMS, DEMO_SCOPES, demoConfig, demoSpecFile } from '../../demo/demo-config.js';
+import { demoSpecFile } from '../../demo/demo-config.js';
 import { demoSigningKey, writeDemoCliConfig } from '../../demo/demo-data-dir.js';
-import { seedErp } from '../../demo/erp-schema.js';
-import { startGateway, stopOnSignals } from '../../main.js';
-import { createLogger } from '../../observability/logger.js';
+import { startDemo } from '../../demo/start-demo.js';
+import { stopOnSignals } from '../../main.js';
 import { cliEnvironment } from '../cli-config.js';
 import { printDemoBanner } from '../demo-banner.js';
 import { port, run, UsageError } from '../run-command.js';
@@ -31,24 +28,11 @@ export function registerDemo(program: Command): void {
     .action(async (opts: DemoCliOptions) => {
       await run(async () => {
         const dataDir = opts.dataDir === undefined ? undefined : prepareDataDir(opts.dataDir);
-        const config = demoConfig(
-          { ...opts, dataDir, auditSigningKey: dataDir === undefined ? undefined : demoSigningKey(dataDir) },
-          cliEnvironment(),
-        );
+        const auditSigningKey = dataDir === undefined ? undefined : demoSigningKey(dataDir);
         const cliConfig = dataDir === undefined ? undefined : writeDemoCliConfig(dataDir, demoSpecFile());
-        const logger = createLogger({ level: config.log.level });
-        const sources = createDataSources(config.sources, logger);
-        const summary = await seedErp(sources.get('erp')!.db);
-        const running = await startGateway(config, logger, { sources });
-        stopOnSignals(running, logger);
-        const token = await mintToken(config.auth, {
-          subject: 'demo-user',
-          clientId: 'demo-cli',
-          scopes: DEMO_SCOPES,
-          claims: DEMO_CLAIMS,
-          ttlSeconds: 8 * 3600,
-        });
-        printDemoBanner(process.stderr, { url: running.url, summary, token, cliConfig });
+        const demo = await startDemo({ ...opts, dataDir, auditSigningKey }, cliEnvironment());
+        stopOnSignals(demo.running, demo.logger);
+        printDemoBanner(process.stderr, { url: demo.running.url, summary: demo.summary, token: demo.token, cliConfig });
       });
     });
 }

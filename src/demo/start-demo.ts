@@ -1,0 +1,40 @@
+// Starts the embedded demo: PGlite seeded with the legacy ERP, the gateway on the demo configuration, and a token
+// for the demo user. `gatehouse demo` prints its banner around this; tests start the same demo in process.
+import { mintToken } from '../auth/mint-token.js';
+import type { Env } from '../config/load.js';
+import { createDataSources } from '../db/sources.js';
+import { startGateway, type RunningGateway } from '../main.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { DEMO_CLAIMS, DEMO_SCOPES, demoConfig, type DemoOptions } from './demo-config.js';
+import { seedErp, type SeedSummary } from './erp-schema.js';
+
+export interface RunningDemo {
+  readonly running: RunningGateway;
+  readonly summary: SeedSummary;
+  /** The demo user's token: every ERP scope and audit:read, region EMEA, valid 8 hours. */
+  readonly token: string;
+  readonly logger: Logger;
+}
+
+/** A composition root like main.ts: it builds the demo's logger (JSON lines on stdout; none when `silent`). */
+export async function startDemo(options: DemoOptions, env: Env, output: { silent?: boolean } = {}): Promise<RunningDemo> {
+  const config = demoConfig(options, env);
+  const log = createLogger({ level: config.log.level, silent: output.silent });
+  const sources = createDataSources(config.sources, log);
+  let summary: SeedSummary;
+  try {
+    summary = await seedErp(sources.get('erp')!.db);
+  } catch (err) {
+    await sources.destroy();
+    throw err;
+  }
+  const running = await startGateway(config, log, { sources });
+  const token = await mintToken(config.auth, {
+    subject: 'demo-user',
+    clientId: 'demo-cli',
+    scopes: DEMO_SCOPES,
+    claims: DEMO_CLAIMS,
+    ttlSeconds: 8 * 3600,
+  });
+  return { running, summary, token, logger: log };
+}
