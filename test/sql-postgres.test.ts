@@ -8,7 +8,7 @@ import { loadSpecFile } from '../src/openapi/load-spec.js';
 import type { Resource } from '../src/openapi/resource.js';
 import { allowEverything } from '../src/policy/decision.js';
 import { encodeCursor } from '../src/query/cursor.js';
-import { buildCount, buildDelete, buildSelect, buildUpdate } from '../src/query/execute.js';
+import { buildCount, buildDelete, buildSelect, buildUpdate } from '../src/query/statements.js';
 import { planDelete, planList, planRead, planUpdate } from '../src/query/plan.js';
 import type { Filter, OrderTerm, ReadRequest } from '../src/query/types.js';
 import { ERP_SPEC, projectRoot } from './support/gateway.js';

@@ -55,6 +55,7 @@ export const ERROR_STAGES = {
       insufficient_scope: { status: 403, meaning: 'the token lacks a scope the operation requires' },
       policy_denied: { status: 403, meaning: 'no access rule grants this operation to the caller' },
       policy_claim_missing: { status: 403, meaning: 'an access rule needs a claim the token does not carry' },
+      export_not_allowed: { status: 403, meaning: '`limit=all` streams every row only where an access rule grants export' },
     },
   },
   body: {
@@ -64,6 +65,7 @@ export const ERROR_STAGES = {
       request_aborted: { status: 400, meaning: 'the body was not completely received' },
       payload_too_large: { status: 413, meaning: 'the body is larger than `server.bodyLimit`' },
       unsupported_media_type: { status: 415, meaning: 'the body is not UTF-8 `application/json`' },
+      invalid_content_encoding: { status: 400, meaning: 'the body does not decode as its `Content-Encoding` says' },
     },
   },
   validation: {
@@ -104,7 +106,7 @@ export const ERROR_STAGES = {
     codes: {
       row_not_found: { status: 404, meaning: 'no row with this key is visible to the caller' },
       max_affected_exceeded: { status: 400, meaning: 'the write would change more rows than allowed; nothing was changed' },
-      key_not_unique: { status: 400, meaning: 'the key matched more than one row; nothing was changed' },
+      key_not_unique: { status: 409, meaning: 'the key matched more than one row (the table has no unique key on it); a write changed nothing' },
       row_rule_violation: { status: 403, meaning: 'the written row would leave the rows the caller may write; nothing was changed' },
       invalid_value: { status: 400, meaning: 'a value does not fit the column’s type or range' },
       unique_violation: { status: 409, meaning: 'a row with the same key or unique value exists' },
