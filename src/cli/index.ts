@@ -5,8 +5,10 @@ import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDns } from './commands/dns.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 
@@ -32,5 +34,7 @@ registerToken(program);
 registerMigrate(program);
 registerAudit(program);
 registerConfig(program);
+registerDns(program);
+registerReport(program);
 
 await program.parseAsync(process.argv);

@@ -5,13 +5,14 @@ import type { Env } from '../config/load.js';
 import { createDataSources } from '../db/sources.js';
 import { startGateway, type RunningGateway } from '../main.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { seedAccessHistory } from './access-history.js';
 import { DEMO_CLAIMS, DEMO_SCOPES, demoConfig, type DemoOptions } from './demo-config.js';
 import { seedErp, type SeedSummary } from './erp-schema.js';
 
 export interface RunningDemo {
   readonly running: RunningGateway;
   readonly summary: SeedSummary;
-  /** The demo user's token: every ERP scope and audit:read, region EMEA, valid 8 hours. */
+  /** The demo user's token: every ERP scope, audit:read and reports:read, region EMEA, valid 8 hours. */
   readonly token: string;
   readonly logger: Logger;
 }
@@ -24,11 +25,15 @@ export async function startDemo(options: DemoOptions, env: Env, output: { silent
   let summary: SeedSummary;
   try {
     summary = await seedErp(sources.get('erp')!.db);
+    // Fresh statistics, so the migration report shows row estimates for the seeded tables.
+    await sources.get('erp')!.db.raw('analyze');
   } catch (err) {
     await sources.destroy();
     throw err;
   }
   const running = await startGateway(config, log, { sources });
+  // A month of simulated cloud and on-prem use, so that the migration report has something to say.
+  if (running.gateway.auditor) await seedAccessHistory(running.gateway.auditor, running.gateway.spec.operations);
   const token = await mintToken(config.auth, {
     subject: 'demo-user',
     clientId: 'demo-cli',

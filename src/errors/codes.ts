@@ -109,6 +109,7 @@ export const ERROR_STAGES = {
       key_not_unique: { status: 409, meaning: 'the key matched more than one row (the table has no unique key on it); a write changed nothing' },
       row_rule_violation: { status: 403, meaning: 'the written row would leave the rows the caller may write; nothing was changed' },
       invalid_value: { status: 400, meaning: 'a value does not fit the column’s type or range' },
+      type_mismatch: { status: 400, meaning: 'a filter or value does not apply to the column’s type in the database' },
       unique_violation: { status: 409, meaning: 'a row with the same key or unique value exists' },
       foreign_key_violation: { status: 409, meaning: 'the change refers to a missing row, or other rows still refer to this one' },
       exclusion_violation: { status: 409, meaning: 'the change conflicts with an existing row' },
@@ -119,6 +120,8 @@ export const ERROR_STAGES = {
       read_only_source: { status: 403, meaning: 'the data source is read-only' },
       database_permission_denied: { status: 403, meaning: 'the gateway’s own database account may not do this' },
       database_unavailable: { status: 503, meaning: 'the database cannot be reached or has no free connections; retry after `Retry-After`' },
+      view_not_populated: { status: 503, meaning: 'the materialized view behind the resource was never refreshed; retry after `Retry-After`' },
+      database_not_ready: { status: 503, meaning: 'the database object behind the resource is not ready; retry after `Retry-After`' },
       statement_timeout: { status: 504, meaning: 'the query ran longer than the source’s `statementTimeoutMs`' },
     },
   },
@@ -133,6 +136,14 @@ export const ERROR_STAGES = {
     codes: {
       audit_unavailable: { status: 503, meaning: 'the audit log cannot record the request, so it is not answered (fail closed)' },
       audit_event_not_found: { status: 404, meaning: 'no audit event has this id' },
+    },
+  },
+  reports: {
+    title: 'reports',
+    codes: {
+      invalid_window: { status: 400, meaning: 'a report’s `since` / `until` is not a duration or ISO date, or `since` is not before `until`' },
+      unknown_source: { status: 400, meaning: 'a report names a source the configuration does not define' },
+      no_audit_log: { status: 400, meaning: 'the store has no audit log to report on; run `gatehouse migrate` first' },
     },
   },
   general: {
