@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatehouseConfig } from './config/types.js';
+import { StartupError } from './errors/app-error.js';
 import { createRegistrar } from './discovery/create-registrar.js';
 import { disabledRegistrar, type Registrar } from './discovery/registrar.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
@@ -33,9 +34,9 @@ export async function startGateway(
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
-  }).catch(async (err) => {
+  }).catch(async (err: unknown) => {
     await gateway.close();
-    throw err;
+    throw listenFailure(err, config.server.host, config.server.port);
   });
   server.keepAliveTimeout = 65_000;
   const address = server.address() as AddressInfo;
@@ -62,6 +63,19 @@ export async function startGateway(
   };
   logger.info('listening', { event: 'listening', url, resources: gateway.spec.resources.length });
   return { gateway, server, url, registrar, stop };
+}
+
+/** Why the server could not listen, saying what to change. */
+function listenFailure(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const because: Record<string, string> = {
+    EADDRINUSE: 'another process is listening there; choose another port (--port, PORT or server.port) or stop that process',
+    EACCES: 'this user may not listen on that port; choose one above 1023 (--port, PORT or server.port)',
+    EADDRNOTAVAIL: `${host} is not an address of this machine; check server.host`,
+    ENOTFOUND: `${host} does not resolve; check server.host`,
+  };
+  return code !== undefined && because[code] ? new StartupError(`cannot listen on ${where}: ${because[code]}`, { cause: err }) : err;
 }
 
 /** Stops on the first SIGTERM / SIGINT; a second one exits at once. */

@@ -1,5 +1,5 @@
 // Start-up check of every x-gatehouse binding against the live schema; fills in keys and view flags.
-import { SpecError } from '../errors/app-error.js';
+import { SpecError, StartupError } from '../errors/app-error.js';
 import type { DbCatalog, DbRelation } from '../db/dialects/types.js';
 import type { DataSources } from '../db/sources.js';
 import { didYouMean } from '../util/did-you-mean.js';
@@ -25,7 +25,11 @@ export async function checkBindings(
     try {
       catalogs.set(name, await source.dialect.introspect(source.db, { schemas }));
     } catch (err) {
-      problems.push(`source "${name}": cannot read its schema (${(err as Error).message})`);
+      // Not a fault of the document: the database did not answer.
+      const reason = ((err as Error).message ?? String(err)).split('\n')[0];
+      throw new StartupError(`cannot read the schema of source "${name}" (${reason}); check sources.${name}.connection and that the database is up`, {
+        cause: err,
+      });
     }
   }
   // Indexed once: on a 1,000-table contract, a scan of every relation and operation per resource took a second.

@@ -2,7 +2,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { countEvents, iterateEvents, parseTime, type EventFilters } from '../../audit/event-query.js';
 import { exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
@@ -10,10 +9,11 @@ import { createSigner, trustedKeysFor } from '../../audit/signing.js';
 import { verifyAuditLog, type VerifyReport } from '../../audit/verify.js';
 import type { PublishedCheckpoint } from '../../audit/witness.js';
 import { readPublished } from '../../audit/witness-check.js';
-import { loadConfig } from '../../config/load.js';
 import type { GatehouseConfig } from '../../config/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { createStore, type Store } from '../../store/create-store.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
+import { countProgressBar } from '../progress-bar.js';
 import { run, UsageError } from '../run-command.js';
 
 interface CommonOptions {
@@ -25,8 +25,6 @@ interface CommonOptions {
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('verify or export the audit log');
-  const configOption = (): Option =>
-    new Option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)').default(process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml');
 
   audit
     .command('verify')
@@ -39,7 +37,7 @@ export function registerAudit(program: Command): void {
       'checkpoints published outside the store (the audit.witness file, or the sink\'s NDJSON; - reads stdin): the store must hold everything up to the newest',
     )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
-    .option('-q, --quiet', 'no progress bar')
+    .option('-q, --quiet', 'no progress bar (it is drawn only when stderr is a terminal)')
     .action(async (opts: CommonOptions & { format: 'text' | 'json'; witness?: string }) => {
       let ok = false;
       await run(async () => {
@@ -50,7 +48,7 @@ export function registerAudit(program: Command): void {
             config.audit?.trustedKeys ?? [],
           );
           const witness = opts.witness === undefined ? undefined : await readWitness(opts.witness);
-          const progress = progressBar('verify', opts.quiet === true);
+          const progress = countProgressBar(process.stderr, 'verify', { quiet: opts.quiet === true });
           const report = await verifyAuditLog(store.db, {
             from: time('from', opts.from),
             to: time('to', opts.to),
@@ -69,13 +67,14 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('export')
-    .description('write audit records (oldest first) as NDJSON or CSV')
+    .usage('--from <time> --to <time> [options]')
+    .description('write the audit records of requests received in [--from, --to) (oldest first) as NDJSON or CSV')
     .addOption(configOption())
     .requiredOption('--from <time>', 'records of requests received at or after this ISO time')
     .requiredOption('--to <time>', 'records of requests received before this ISO time')
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
     .option('-o, --out <file>', 'write here instead of stdout')
-    .option('-q, --quiet', 'no progress bar')
+    .option('-q, --quiet', 'no progress bar (it is drawn only when stderr is a terminal)')
     .action(async (opts: CommonOptions & { format: ExportFormat; out?: string }) => {
       await run(async () => {
         const { store } = open(opts.config);
@@ -83,7 +82,7 @@ export function registerAudit(program: Command): void {
         try {
           const filters: EventFilters = { from: time('from', opts.from), to: time('to', opts.to) };
           const total = await countEvents(store.db, filters);
-          const progress = progressBar('export', opts.quiet === true);
+          const progress = countProgressBar(process.stderr, 'export', { quiet: opts.quiet === true });
           progress.update(0, total);
           let done = 0;
           const write = async (text: string): Promise<void> => {
@@ -113,7 +112,7 @@ export function registerAudit(program: Command): void {
 }
 
 function open(file: string): { config: GatehouseConfig; store: Store } {
-  const config = loadConfig({ file, env: process.env });
+  const config = loadCliConfig(file);
   if (!config.store) throw new UsageError(`${file} has no store: section`);
   return { config, store: createStore(config.store) };
 }
@@ -140,39 +139,6 @@ function time(name: string, raw: string | undefined): Date | undefined {
   } catch (err) {
     throw new UsageError(`--${name}: ${err instanceof AppError ? err.message : String(err)}`);
   }
-}
-
-/** A bar on stderr (plain lines now and then off a terminal), so stdout stays clean for the report or export. */
-function progressBar(label: string, quiet: boolean): { update: (done: number, total: number) => void; stop: () => void } {
-  if (quiet) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `${label} [{bar}] {value}/{total} records | {eta_formatted}`,
-      barsize: 30,
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 2000,
-    },
-    cliProgress.Presets.legacy,
-  );
-  let started = false;
-  return {
-    update(done, total) {
-      if (total === 0) return;
-      if (!started) {
-        bar.start(total, done);
-        started = true;
-      } else {
-        bar.setTotal(total);
-        bar.update(done);
-      }
-    },
-    stop() {
-      if (started) bar.stop();
-      started = false;
-    },
-  };
 }
 
 function describeReport(report: VerifyReport): string {

@@ -1,19 +1,16 @@
 // `gatehouse dns`: register / deregister / status against the configured DNS server, and the cloud side's resolver config.
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import type { GatehouseConfig } from '../../config/types.js';
 import { CLOUD_FLAVORS, renderCloudConfig, type CloudFlavor } from '../../discovery/cloud-config.js';
 import { createRegistrar } from '../../discovery/create-registrar.js';
 import type { Registrar } from '../../discovery/registrar.js';
 import { DnsRequestError } from '../../discovery/rfc2136/dns-request-error.js';
 import { createLogger } from '../../observability/logger.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
-const configOption = (): Option =>
-  new Option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)').default(process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml');
-
 function load(file: string): GatehouseConfig {
-  return loadConfig({ file, env: process.env });
+  return loadCliConfig(file);
 }
 
 function publishedPort(config: GatehouseConfig): number {

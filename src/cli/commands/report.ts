@@ -2,7 +2,6 @@
 import { writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { createDataSources } from '../../db/sources.js';
 import { AppError } from '../../errors/app-error.js';
 import { loadSpecFile } from '../../openapi/load-spec.js';
@@ -10,6 +9,7 @@ import { buildMigrationReport, REPORT_STAGES } from '../../reports/build-report.
 import { MIGRATION_REPORT_PATH, REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports/report-format.js';
 import { parseReportWindow } from '../../reports/report-window.js';
 import { createStore } from '../../store/create-store.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
 interface MigrationOptions {
@@ -29,22 +29,22 @@ export function registerReport(program: Command): void {
   report
     .command('migration')
     .description('which tables to migrate, replicate, keep or retire, from how they are really used')
-    .addOption(new Option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)').default(process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml'))
+    .addOption(configOption())
     .option('--since <when>', 'start of the window: a duration back from --until (30d, 12h, 2w, 90m) or an ISO date (default: report.defaultSince)')
     .option('--until <when>', 'end of the window: an ISO date or a duration back from now (default: now)')
     .option('--source <name>', 'only the tables of this source')
     .option('--url <gateway>', 'ask a running gateway (GET /_gatehouse/reports/migration) instead of reading the store')
-    .option('--token <jwt>', 'with --url: a bearer token with scope reports:read (env GATEHOUSE_TOKEN)')
+    .addOption(new Option('--token <jwt>', 'with --url: a bearer token with scope reports:read').env('GATEHOUSE_TOKEN'))
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('json'))
     .option('-o, --out <file>', 'write here instead of stdout')
     .option('-q, --quiet', 'no progress bar')
     .action(async (opts: MigrationOptions) => {
       await run(async () => {
         if (opts.url !== undefined) {
-          await fromGateway(opts.url, opts.token ?? process.env.GATEHOUSE_TOKEN, opts);
+          await fromGateway(opts.url, opts.token, opts);
           return;
         }
-        const config = loadConfig({ file: opts.config, env: process.env });
+        const config = loadCliConfig(opts.config);
         if (!config.store) throw new UsageError(`${opts.config} has no store: section (the report reads the audit log kept there)`);
         const window = usage(() => parseReportWindow({ since: opts.since, until: opts.until }, config.report.defaultSince));
         const spec = await loadSpecFile(config.spec);

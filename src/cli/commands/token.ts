@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { MintTokenError, mintToken } from '../../auth/mint-token.js';
 import { JWS_ALGORITHMS } from '../../config/schema-auth.js';
-import { loadConfig } from '../../config/load.js';
 import type { GatehouseConfig, JwsAlgorithm } from '../../config/types.js';
 import { AUDIT_SCOPE } from '../../http/routes/audit.js';
 import { loadSpecFile } from '../../openapi/load-spec.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
 interface TokenOptions {
@@ -27,7 +27,7 @@ export function registerToken(program: Command): void {
   program
     .command('token')
     .description('mint a development token signed with the configured HMAC secret or a private key (prints only the token)')
-    .option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
+    .addOption(configOption())
     .requiredOption('--sub <subject>', 'the sub claim')
     .option('--scope <scopes>', 'space-separated scopes, e.g. "customers:read orders:read"; * grants every scope the contract and the policies name')
     .option('--client-id <id>', 'the client_id claim')
@@ -39,7 +39,7 @@ export function registerToken(program: Command): void {
     .option('--kid <kid>', 'the kid header (with --key), or which HMAC key to use')
     .action(async (opts: TokenOptions) => {
       await run(async () => {
-        const config = loadConfig({ file: opts.config, env: process.env });
+        const config = loadCliConfig(opts.config);
         let scopes = opts.scope?.split(' ').filter((s) => s !== '');
         if (scopes?.includes('*')) {
           scopes = await everyScope(config, scopes);
