@@ -47,8 +47,8 @@ describe('planning a list', () => {
     );
     assert.deepEqual(order.map((t) => t.column), ['creditLimit', 'id']);
     assert.deepEqual(plan.order, [
-      { column: 'Credit Limit', direction: 'desc', nulls: 'last' },
-      { column: 'CUST_ID', direction: 'asc', nulls: undefined },
+      { column: 'Credit Limit', direction: 'desc', nulls: 'last', notNull: false },
+      { column: 'CUST_ID', direction: 'asc', nulls: undefined, notNull: true },
     ]);
     // The order columns are fetched too: the next cursor is made from them.
     assert.deepEqual(plan.columns, ['CUST_NAME', 'Credit Limit', 'CUST_ID']);
@@ -89,8 +89,8 @@ describe('planning a list', () => {
     const { plan } = planList(r('items'), read({ order: order.slice(0, 1), cursor }), everything('items'), false);
     assert.deepEqual(plan.after, {
       terms: [
-        { column: 'ORDER', direction: 'asc', nulls: 'last' },
-        { column: 'ITEM_CD', direction: 'asc', nulls: undefined },
+        { column: 'ORDER', direction: 'asc', nulls: 'last', notNull: false },
+        { column: 'ITEM_CD', direction: 'asc', nulls: undefined, notNull: true },
       ],
       values: [null, 'FAS-00007'],
     });

@@ -82,6 +82,8 @@ export function respondStage(maskKey: string | undefined): (x: Executed) => Repl
   };
 }
 
+const CHUNK_CHARS = 32 * 1024;
+
 /** An export: the header row (CSV) and each batch, formatted as it is read; rows are counted as they go out. */
 function streamReply(
   format: RowFormat,
@@ -90,12 +92,23 @@ function streamReply(
   columns: readonly string[],
 ): Reply {
   let rows = 0;
+  const line = format === 'text/csv' ? (r: Record<string, unknown>) => csvLine(r, columns) : (r: Record<string, unknown>) => `${JSON.stringify(r)}\n`;
+  // Written a few dozen kilobytes at a time: chunks that small die young, where a whole batch as one string would be
+  // a large object the collector leaves for its next full collection, and the process's memory grows meanwhile.
   async function* chunks(): AsyncGenerator<string> {
     if (format === 'text/csv') yield csvHeader(columns);
     for await (const batch of batches) {
       const shaped = shape(batch);
-      rows += shaped.length;
-      yield format === 'text/csv' ? shaped.map((r) => csvLine(r, columns)).join('') : `${shaped.map((r) => JSON.stringify(r)).join('\n')}\n`;
+      let chunk = '';
+      for (const row of shaped) {
+        chunk += line(row);
+        rows += 1;
+        if (chunk.length >= CHUNK_CHARS) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk.length > 0) yield chunk;
     }
   }
   return {
