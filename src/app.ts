@@ -48,6 +48,8 @@ export interface AppDeps {
   /** The audit log; absent: requests are not audited. */
   readonly auditor?: Auditor;
   readonly security: Security;
+  /** Seals keyset cursors (see query/cursor.ts). */
+  readonly cursorKey: Buffer;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -99,6 +101,7 @@ export function buildApp(deps: AppDeps): Express {
       validators: deps.validators,
       limits: config.limits,
       maskKey: config.policies.maskKey,
+      cursorKey: deps.cursorKey,
     }),
   );
   app.use(data);

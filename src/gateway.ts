@@ -17,6 +17,7 @@ import { pendingMigrations } from './store/migrations.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { compileNetwork } from './net/network-policy.js';
 import { compilePolicies } from './policy/compile-policies.js';
+import { cursorKeyFromSecret, randomCursorKey } from './query/cursor.js';
 import { createRateLimitStores, type RateLimitStores } from './ratelimit/rate-limit-stores.js';
 import type { Security } from './app.js';
 
@@ -84,6 +85,12 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
         stores.isAvailable() || config.rateLimit.failOpen ? undefined : 'the rate-limit store (Redis) is unreachable',
       );
     }
+    if (config.policies.cursorKey === undefined) {
+      logger.warn('policies.cursorKey is not set: list cursors are sealed with a key of this process only, so they stop working after a restart and on other replicas', {
+        event: 'cursor_key_ephemeral',
+      });
+    }
+    const cursorKey = config.policies.cursorKey === undefined ? randomCursorKey() : cursorKeyFromSecret(config.policies.cursorKey);
     const validators = createValidatorFactory();
     // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
     for (const resource of spec.resources) validators.forResource(resource);
@@ -97,6 +104,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       readiness,
       auditor,
       security,
+      cursorKey,
     });
     const limiterStores = rateLimitStores;
     const close = async (): Promise<void> => {

@@ -1,6 +1,6 @@
 // The executor: QueryPlan → knex (through the source's dialect) → rows. The only query module that knows knex.
 import type { Knex } from 'knex';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
+import { ForbiddenError, NotFoundError, ValidationError, uniqueViolation } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { requestStorage } from '../http/context.js';
 import type { Dialect } from '../db/dialects/types.js';
@@ -72,8 +72,10 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
       const check = plan.check;
       if (!check) return { rows: await dialect.insert(db, plan) };
       return db.transaction(async (trx) => {
-        // An upsert must not reach a row the caller may not see: refuse if any given key exists outside the rule.
-        if (plan.conflict) await refuseHiddenKeys(trx, dialect, plan.table, plan.rows, check);
+        await precheckRowRule(trx, dialect, plan.table, plan.rows, check);
+        // An upsert must not reach a row the caller may not see (see refuseHiddenKeys / requireVisibleKeys).
+        if (plan.conflict && check.keysWritable) await refuseHiddenKeys(trx, dialect, plan.table, plan.rows, check);
+        else if (plan.conflict) await requireVisibleKeys(trx, dialect, plan.table, plan.rows, check);
         const rows = await dialect.insert(trx, plan);
         await verifyRowRule(trx, dialect, plan.table, rows, check);
         return { rows };
@@ -81,6 +83,7 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
     }
     case 'update':
       return db.transaction(async (trx) => {
+        if (plan.check) await precheckRowRule(trx, dialect, plan.table, [plan.set], plan.check);
         const rows = (await buildUpdate(trx, dialect, plan)) as DbRow[];
         guardAffected(rows.length, plan.maxAffected);
         if (plan.check) await verifyRowRule(trx, dialect, plan.table, rows, plan.check);
@@ -94,6 +97,7 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
       });
     case 'replace':
       return db.transaction(async (trx) => {
+        if (plan.check) await precheckRowRule(trx, dialect, plan.table, [{ ...plan.set, ...plan.key }], plan.check);
         // A resource made only of its key (a link table) has nothing to set: the row either exists or is inserted.
         const existing = from(trx, plan.table).where(plan.key);
         if (plan.check) applyFilters(existing, plan.check.filters, dialect);
@@ -105,6 +109,8 @@ async function run(source: DataSource, plan: QueryPlan): Promise<ExecuteResult> 
           if (plan.check) await verifyRowRule(trx, dialect, plan.table, updated, plan.check);
           return { rows: updated };
         }
+        // A caller that may not choose keys only replaces rows it can see; one that may learns a key is taken.
+        if (plan.check && !plan.check.keysWritable) throw keyNotVisible();
         if (plan.check) await refuseHiddenKeys(trx, dialect, plan.table, [plan.key], plan.check);
         const inserted = await dialect.insert(trx, {
           table: plan.table,
@@ -128,18 +134,60 @@ async function verifyRowRule(trx: Db, dialect: Dialect, table: TableTarget, rows
   whereKeys(qb, rows, check.key);
   applyFilters(qb, check.filters, dialect);
   const [first] = (await qb) as Array<{ n: string | number }>;
-  if (Number(first?.n ?? 0) < rows.length) {
-    throw new ForbiddenError('row_rule_violation', 'the written row would fall outside the rows you may write; nothing was changed');
-  }
+  if (Number(first?.n ?? 0) < rows.length) throw rowRuleViolation();
 }
 
-/** A key that exists but lies outside the rule answers 404, as if absent: its existence is not disclosed. */
+/**
+ * The row rule, checked on the values a write would store before it runs, for the conditions on columns the write
+ * sets (the others are left to verifyRowRule). A row the rule would refuse is refused first, whatever else is
+ * wrong with it: a key or foreign key outside the rule then answers 403 whether or not a row holds it, so neither a
+ * unique violation (409) nor a foreign-key violation tells the caller that a row outside its rule exists.
+ */
+async function precheckRowRule(trx: Db, dialect: Dialect, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
+  const set = (row: DbRow, column: string): boolean => row[column] !== undefined;
+  const filters = check.filters.filter((f) => rows.length > 0 && rows.every((row) => set(row, f.column)));
+  if (filters.length === 0) return;
+  const columns = [...new Set(filters.map((f) => f.column))];
+  const candidates = rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]])));
+  const qb = trx.count({ n: '*' }).from(dialect.candidates(trx, table, candidates).as('candidates'));
+  applyFilters(qb, filters, dialect);
+  const [first] = (await qb) as Array<{ n: string | number }>;
+  if (Number(first?.n ?? 0) < rows.length) throw rowRuleViolation();
+}
+
+/**
+ * Upsert or PUT by a caller that may choose keys, onto a key held by a row outside its rule: the same 409 as when
+ * the key is taken by a row it can see (or by none it may write, for a plain create). It may learn a key is taken,
+ * as the key's uniqueness is shared by all rows; it never reaches the row.
+ */
 async function refuseHiddenKeys(trx: Db, dialect: Dialect, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
   const qb = from(trx, table).count({ n: '*' });
   whereKeys(qb, rows, check.key);
   qb.whereNot((inner) => applyFilters(inner, check.filters, dialect));
   const [first] = (await qb) as Array<{ n: string | number }>;
-  if (Number(first?.n ?? 0) > 0) throw new NotFoundError('row_not_found', 'no row with that key is visible to you');
+  if (Number(first?.n ?? 0) > 0) throw uniqueViolation();
+}
+
+/**
+ * Upsert by a caller that may not choose keys: every key must name a row it can see (locked until the commit, so
+ * it cannot vanish and be recreated under the caller's key). A free key and a hidden one answer the same 404.
+ */
+async function requireVisibleKeys(trx: Db, dialect: Dialect, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
+  const qb = from(trx, table).select(check.key as string[]);
+  whereKeys(qb, rows, check.key);
+  applyFilters(qb, check.filters, dialect);
+  const found = (await qb.forUpdate()) as DbRow[];
+  const identity = (row: DbRow): string => JSON.stringify(check.key.map((c) => String(row[c])));
+  const visible = new Set(found.map(identity));
+  if (!rows.every((row) => visible.has(identity(row)))) throw keyNotVisible();
+}
+
+function keyNotVisible(): NotFoundError {
+  return new NotFoundError('row_not_found', 'no row with that key is visible to you');
+}
+
+function rowRuleViolation(): ForbiddenError {
+  return new ForbiddenError('row_rule_violation', 'the written row would fall outside the rows you may write; nothing was changed');
 }
 
 function whereKeys(qb: Knex.QueryBuilder, rows: readonly DbRow[], key: readonly string[]): void {
@@ -193,6 +241,14 @@ function applyFilter(qb: Knex.QueryBuilder, filter: Filter, dialect: Dialect): v
     case 'ilike':
       dialect.whereILike(qb, filter.column, filter.value as string, false);
       return;
+    case 'inSubquery': {
+      const { subquery } = filter;
+      qb.whereIn(filter.column, (sub: Knex.QueryBuilder) => {
+        (subquery.table.schema ? sub.withSchema(subquery.table.schema) : sub).select(subquery.column).from(subquery.table.name);
+        applyFilters(sub, subquery.filters, dialect);
+      });
+      return;
+    }
     default:
       if (filter.value === null) qb.whereRaw('1 = 0');
       else qb.where(filter.column, SQL_OPS[filter.op], filter.value);

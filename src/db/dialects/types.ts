@@ -69,6 +69,11 @@ export interface Dialect {
   whereILike(qb: Knex.QueryBuilder, column: string, pattern: string, negate: boolean): void;
   /** INSERT (optionally upsert) returning the given columns: RETURNING / ON CONFLICT vs OUTPUT / MERGE. */
   insert(db: Knex | Knex.Transaction, spec: InsertSpec): Promise<DbRow[]>;
+  /**
+   * A FROM source holding `rows` (database column names) typed as rows of `table`, not written anywhere: row rules
+   * are checked on the values a write would store before it runs (jsonb_populate_recordset / OPENJSON … WITH).
+   */
+  candidates(db: Knex | Knex.Transaction, table: TableTarget, rows: readonly DbRow[]): Knex.QueryBuilder;
   /** Maps a driver error to a typed error; undefined when it is not a recognised database error. */
   translateError(err: unknown): AppError | undefined;
   introspect(db: Knex, options?: IntrospectOptions): Promise<DbCatalog>;

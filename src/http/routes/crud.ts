@@ -6,12 +6,13 @@ import { InternalError, NotFoundError, ValidationError } from '../../errors/app-
 import type { Operation, Resource } from '../../openapi/resource.js';
 import type { FieldProblem, ValidatorFactory } from '../../openapi/validators.js';
 import { allowEverything, type Decision } from '../../policy/decision.js';
-import { encodeCursor } from '../../query/cursor.js';
+import { cursorScope, openCursor, sealCursor, type CursorScope } from '../../query/cursor.js';
 import { executePlan, type ExecuteResult } from '../../query/execute.js';
 import { coerce, parseFilters, parseReadRequest, resolveColumn, type ColumnScope } from '../../query/parse-read.js';
 import {
   planCreate,
   planDelete,
+  listOrder,
   planList,
   planRead,
   planReplace,
@@ -31,6 +32,8 @@ export interface CrudDeps {
   readonly limits: LimitsConfig;
   /** Key for `hash` masking. */
   readonly maskKey?: string | undefined;
+  /** Key that seals keyset cursors (AES-256-GCM). */
+  readonly cursorKey: Buffer;
 }
 
 interface Call {
@@ -91,25 +94,27 @@ const HANDLERS: Record<Operation['kind'], Handler> = {
 async function list(call: Call): Promise<number> {
   const { resource, decision, scope, query, prefs, deps } = call;
   const request = parseReadRequest(query, scope, deps.limits);
-  const listPlan = planList(resource, request, decision, prefs.count === 'exact');
+  const cursor = cursorScope(resource.name, request, listOrder(resource, request), decision, contextOf(call.req).principal);
+  const after = request.cursor === undefined ? undefined : openCursor(deps.cursorKey, cursor, request.cursor);
+  const listPlan = planList(resource, request, decision, prefs.count === 'exact', after);
   const result = await run(call, listPlan.plan);
   const page = result.rows.slice(0, listPlan.pageSize);
   const offset = request.offset ?? 0;
   const headers: Record<string, string> = {
     'Content-Range': `${page.length > 0 ? `${offset}-${offset + page.length - 1}` : '*'}/${result.count ?? '*'}`,
   };
-  if (result.rows.length > listPlan.pageSize) headers.Link = `<${nextPageUrl(call, listPlan, page.at(-1)!)}>; rel="next"`;
+  if (result.rows.length > listPlan.pageSize) headers.Link = `<${nextPageUrl(call, listPlan, page.at(-1)!, cursor)}>; rel="next"`;
   const applied = appliedPreferences({ count: prefs.count });
   if (applied) headers['Preference-Applied'] = applied;
   sendRows(call.req, call.res, 200, headers, shape(call, page, listPlan.selected), listPlan.selected);
   return page.length;
 }
 
-function nextPageUrl(call: Call, listPlan: ListPlan, lastRow: Record<string, unknown>): string {
+function nextPageUrl(call: Call, listPlan: ListPlan, lastRow: Record<string, unknown>, scope: CursorScope): string {
   const values = listPlan.order.map((t) => lastRow[call.resource.columns.get(t.column)!.column] ?? null);
   const next = new URLSearchParams(call.query);
   next.delete('offset');
-  next.set('cursor', encodeCursor(listPlan.order, values));
+  next.set('cursor', sealCursor(call.deps.cursorKey, scope, values));
   if (!next.has('limit')) next.set('limit', String(listPlan.pageSize));
   return `${call.req.baseUrl}${call.req.path}?${next.toString()}`;
 }
