@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, InternalError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../errors/app-error.js';
 import type { Logger } from '../../observability/logger.js';
 import { contextOf } from '../context.js';
+import { bodyReadError } from '../body-errors.js';
 import { sendProblem } from '../problem.js';
 
 export function notFound(): RequestHandler {
@@ -46,7 +47,7 @@ function toAppError(err: unknown, bodyLimit: string): AppError {
     case 'request.aborted':
       return new ValidationError('request_aborted', 'the request body was not completely received');
     default:
-      return new InternalError('unexpected error', { cause: err });
+      return bodyReadError(err) ?? new InternalError('unexpected error', { cause: err });
   }
 }
 

@@ -3,7 +3,18 @@ import { once } from 'node:events';
 import { Router, type Request, type Response } from 'express';
 import type { Auditor } from '../../audit/auditor.js';
 import type { AuditRecord } from '../../audit/event.js';
-import { getEvent, iterateEvents, listEvents, parseEventFilters, parseTime, type EventFilters } from '../../audit/event-query.js';
+import {
+  checkQuery,
+  checkText,
+  FILTER_NAMES,
+  getEvent,
+  iterateEvents,
+  LIST_PARAMS,
+  listEvents,
+  parseEventFilters,
+  parseTime,
+  type EventFilters,
+} from '../../audit/event-query.js';
 import { EXPORT_CONTENT_TYPES, exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../../errors/app-error.js';
 import { contextOf } from '../context.js';
@@ -20,6 +31,7 @@ export function auditRoutes(auditor: Auditor): Router {
 
   router.get('/events', async (req, res) => {
     const query = authorise(req, `${AUDIT_BASE}/events`, 'gatehouseAuditListEvents');
+    checkQuery(query, [...FILTER_NAMES, ...LIST_PARAMS]);
     const filters = parseEventFilters((name) => query.get(name) ?? undefined);
     contextOf(req).audit?.note('filters', filtersForLog(filters));
     const format = exportFormat(req, query);
@@ -41,8 +53,10 @@ export function auditRoutes(auditor: Auditor): Router {
   });
 
   router.get('/events/:id', async (req, res) => {
-    authorise(req, `${AUDIT_BASE}/events/{id}`, 'gatehouseAuditGetEvent');
-    const found = await getEvent(db, String(req.params.id));
+    checkQuery(authorise(req, `${AUDIT_BASE}/events/{id}`, 'gatehouseAuditGetEvent'), []);
+    const id = String(req.params.id);
+    checkText('id', id);
+    const found = await getEvent(db, id);
     if (!found) throw new NotFoundError('audit_event_not_found', 'no audit event has that id');
     contextOf(req).rows = 1 + found.related.length;
     res.setHeader('Cache-Control', 'no-store');
@@ -51,6 +65,7 @@ export function auditRoutes(auditor: Auditor): Router {
 
   router.get('/verify', async (req, res) => {
     const query = authorise(req, `${AUDIT_BASE}/verify`, 'gatehouseAuditVerify');
+    checkQuery(query, ['from', 'to']);
     const from = query.get('from');
     const to = query.get('to');
     const report = await auditor.verify({
