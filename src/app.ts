@@ -21,7 +21,9 @@ import { AUDIT_BASE, auditRoutes } from './http/routes/audit.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { authenticate } from './http/middleware/authenticate.js';
 import { authorize } from './http/middleware/authorize.js';
+import { admitByAddress } from './http/admit-caller.js';
 import { clientAddress } from './http/middleware/client-address.js';
+import { securityHeaders } from './http/security-headers.js';
 import { coarseRateLimit, principalRateLimit } from './http/middleware/rate-limit.js';
 import { scopedDocumentRoute } from './http/routes/scoped-document.js';
 import { checkPrincipalAddress } from './net/check-principal-address.js';
@@ -61,6 +63,7 @@ export function buildApp(deps: AppDeps): Express {
 
   // 1. context: request id, timing, AsyncLocalStorage scope.
   app.use(requestContext());
+  app.use(securityHeaders());
   app.use(requestLog(logger, config.log.requests));
   // 12. audit: installed here so that every request, however it ends, yields its event.
   if (deps.auditor) app.use(auditRequests(app, deps.auditor));
@@ -73,6 +76,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(clientAddress(security.network));
   // 3. coarse rate limit by address: protects token verification.
   app.use(coarseRateLimit(config.rateLimit, security.rateLimitStores));
+  if (!security.verifier) app.use(admitByAddress());
   app.use(docsRoutes(deps.document));
   // 4. authenticate: Bearer JWT → Principal (401 otherwise).
   if (security.verifier) app.use(authenticate(security.verifier, config.auth));

@@ -17,6 +17,8 @@ export interface EventFilters {
   readonly outcome?: string;
   readonly status?: number;
   readonly requestId?: string;
+  /** An X-Request-Id a refused caller sent, kept apart from the request id (in the event's detail). */
+  readonly clientRequestId?: string;
   readonly kind?: string;
   readonly instance?: string;
   /** Text that appears in any captured SQL statement (case-insensitive). */
@@ -35,6 +37,7 @@ export const FILTER_NAMES = [
   'outcome',
   'status',
   'requestId',
+  'clientRequestId',
   'kind',
   'instance',
   'sql',
@@ -134,6 +137,8 @@ function applyFilters(q: Knex.QueryBuilder, f: EventFilters): Knex.QueryBuilder 
     const value = f[key];
     if (value !== undefined) q.where(column, value as string | number);
   }
+  // detail is json, read whole elsewhere: this lookup scans, which suits an auditor's search for a planted id.
+  if (f.clientRequestId !== undefined) q.whereRaw(`detail->>'clientRequestId' = ?`, [f.clientRequestId]);
   if (f.sql !== undefined) {
     const pattern = `%${f.sql.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q.whereRaw(`statements::text ilike ?`, [pattern]);

@@ -124,7 +124,7 @@ export class RequestAudit {
       principal: principalOf(ctx),
       client: clientOf(ctx, this.facts.peer),
       statements: this.snapshotStatements(),
-      detail: this.detail ? { ...this.detail } : null,
+      detail: detailOf(this.detail, ctx.clientRequestId),
     };
   }
 
@@ -141,6 +141,12 @@ export class RequestAudit {
   private snapshotStatements(): AuditStatement[] {
     return this.statements.map((s) => ({ ...s, bindings: [...s.bindings] }));
   }
+}
+
+/** The noted facts, and the caller's own X-Request-Id when it was not adopted as the request id (kept apart). */
+function detailOf(noted: Record<string, JsonValue> | undefined, clientRequestId: string | undefined): Record<string, JsonValue> | null {
+  if (clientRequestId === undefined) return noted ? { ...noted } : null;
+  return { ...noted, clientRequestId: cleanString(clientRequestId) };
 }
 
 function outcomeFor(status: number | null, clientWentAway: boolean): AuditOutcome {

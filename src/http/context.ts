@@ -8,7 +8,10 @@ import type { RequestAudit } from '../audit/request-audit.js';
 import type { AuditedResponse } from './middleware/audit.js';
 
 export interface RequestContext {
-  readonly requestId: string;
+  /** The gateway's own id, until the caller is admitted with a well-formed X-Request-Id of its own (request-id.ts). */
+  requestId: string;
+  /** The caller's X-Request-Id while it is not (or not yet) the request's id; recorded apart in the audit event. */
+  clientRequestId?: string | undefined;
   readonly startedAt: bigint;
   readonly receivedAt: Date;
   client?: ClientAddress;

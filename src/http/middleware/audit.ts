@@ -12,8 +12,11 @@ import type { AuditContent } from '../../audit/event.js';
 import { RequestAudit } from '../../audit/request-audit.js';
 import { contextOf, findContext, type RequestContext } from '../context.js';
 import { problemBody } from '../problem.js';
+import { SECURITY_HEADERS } from '../security-headers.js';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+/** Headers a 503 keeps when it replaces the held response: the id, and those every response carries. */
+const KEPT_ON_FAILURE = new Set(['x-request-id', ...Object.keys(SECURITY_HEADERS).map((h) => h.toLowerCase())]);
 
 type Args = unknown[];
 type Method = (this: Response, ...args: Args) => unknown;
@@ -156,7 +159,7 @@ export class AuditedResponse {
       res.destroy();
       return;
     }
-    for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
+    for (const name of res.getHeaderNames()) if (!KEPT_ON_FAILURE.has(name)) res.removeHeader(name);
     const error = new AuditUnavailableError(reason);
     const body = JSON.stringify(problemBody(error, content.path, ctx.requestId));
     res.statusCode = 503;

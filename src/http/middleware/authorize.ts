@@ -4,13 +4,14 @@ import type { Principal } from '../../auth/principal.js';
 import { type AppError, UnauthenticatedError } from '../../errors/app-error.js';
 import type { CompiledPolicy } from '../../policy/compile-policies.js';
 import { evaluatePolicy } from '../../policy/evaluate.js';
+import { admitCaller } from '../admit-caller.js';
 import { contextOf, type RequestContext } from '../context.js';
 
 /** Extra per-principal checks run before the rules (e.g. per-client / per-scope source allowlists). */
 export type PrincipalCheck = (ctx: RequestContext, principal: Principal) => AppError | undefined;
 
 export function authorize(policy: CompiledPolicy, checks: readonly PrincipalCheck[] = []): RequestHandler {
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const ctx = contextOf(req);
     const operation = ctx.operation;
     const principal = ctx.principal;
@@ -28,6 +29,7 @@ export function authorize(policy: CompiledPolicy, checks: readonly PrincipalChec
       return next(evaluation.error);
     }
     ctx.decision = evaluation.decision;
+    admitCaller(ctx, res);
     next();
   };
 }

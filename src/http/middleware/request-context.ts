@@ -1,15 +1,15 @@
-// Pipeline step 1: request id (a well-formed X-Request-Id is kept), start time, AsyncLocalStorage scope.
+// Pipeline step 1: request id (the gateway's own; a caller's X-Request-Id counts once it is admitted), start time,
+// AsyncLocalStorage scope.
 import type { RequestHandler } from 'express';
 import { newId } from '../../util/ids.js';
 import { requestStorage, setContext, type RequestContext } from '../context.js';
-
-const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { clientRequestIdFrom, settleRequestId } from '../request-id.js';
 
 export function requestContext(): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.get('x-request-id');
+    const ids = settleRequestId(newId(), clientRequestIdFrom(req.headers['x-request-id']), false);
     const ctx: RequestContext = {
-      requestId: incoming && WELL_FORMED_ID.test(incoming) ? incoming : newId(),
+      ...ids,
       startedAt: process.hrtime.bigint(),
       receivedAt: new Date(),
     };

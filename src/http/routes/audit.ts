@@ -17,6 +17,7 @@ import {
 } from '../../audit/event-query.js';
 import { EXPORT_CONTENT_TYPES, exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../../errors/app-error.js';
+import { admitCaller } from '../admit-caller.js';
 import { contextOf } from '../context.js';
 
 export const AUDIT_BASE = '/_gatehouse/audit';
@@ -30,7 +31,7 @@ export function auditRoutes(auditor: Auditor): Router {
   const db = auditor.store.db;
 
   router.get('/events', async (req, res) => {
-    const query = authorise(req, `${AUDIT_BASE}/events`, 'gatehouseAuditListEvents');
+    const query = authorise(req, res, `${AUDIT_BASE}/events`, 'gatehouseAuditListEvents');
     checkQuery(query, [...FILTER_NAMES, ...LIST_PARAMS]);
     const filters = parseEventFilters((name) => query.get(name) ?? undefined);
     contextOf(req).audit?.note('filters', filtersForLog(filters));
@@ -53,7 +54,7 @@ export function auditRoutes(auditor: Auditor): Router {
   });
 
   router.get('/events/:id', async (req, res) => {
-    checkQuery(authorise(req, `${AUDIT_BASE}/events/{id}`, 'gatehouseAuditGetEvent'), []);
+    checkQuery(authorise(req, res, `${AUDIT_BASE}/events/{id}`, 'gatehouseAuditGetEvent'), []);
     const id = String(req.params.id);
     checkText('id', id);
     const found = await getEvent(db, id);
@@ -64,7 +65,7 @@ export function auditRoutes(auditor: Auditor): Router {
   });
 
   router.get('/verify', async (req, res) => {
-    const query = authorise(req, `${AUDIT_BASE}/verify`, 'gatehouseAuditVerify');
+    const query = authorise(req, res, `${AUDIT_BASE}/verify`, 'gatehouseAuditVerify');
     checkQuery(query, ['from', 'to']);
     const from = query.get('from');
     const to = query.get('to');
@@ -84,7 +85,7 @@ export function auditRoutes(auditor: Auditor): Router {
  * Scope audit:read. Until a request carries a verified principal it is 401, not 403: 403 is for a caller who is
  * known and lacks the scope.
  */
-function authorise(req: Request, route: string, operationId: string): URLSearchParams {
+function authorise(req: Request, res: Response, route: string, operationId: string): URLSearchParams {
   const ctx = contextOf(req);
   ctx.audit?.setRoute(route, operationId);
   if (!ctx.principal) {
@@ -93,6 +94,7 @@ function authorise(req: Request, route: string, operationId: string): URLSearchP
   if (!ctx.principal.scopes.has(AUDIT_SCOPE)) {
     throw new ForbiddenError('insufficient_scope', `reading the audit log needs scope ${AUDIT_SCOPE}`);
   }
+  admitCaller(ctx, res);
   return new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
 }
 

@@ -15,7 +15,8 @@ export function scopedDocumentRoute(
   router.get('/openapi.json', (req, res, next) => {
     const principal = contextOf(req).principal;
     if (!principal) return next();
-    res.type('application/json').send(JSON.stringify(publishedDocument(scopeDocument(document, operations, policy, principal))));
+    const scoped = scopeDocument(document, operations, policy, principal);
+    res.type('application/json').send(JSON.stringify(publishedDocument(scoped, { classifications: true })));
   });
   return router;
 }
