@@ -1,4 +1,5 @@
 // Assembles a gateway from a configuration: sources, contract, binding check, validators, app. Does not listen.
+import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import { buildApp } from './app.js';
 import type { GatehouseConfig } from './config/types.js';
@@ -10,7 +11,6 @@ import { createValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
 import { startAuditor, type Auditor } from './audit/auditor.js';
 import { ConfigError } from './errors/app-error.js';
-import { requestStorage } from './http/context.js';
 import type { Readiness } from './http/routes/health.js';
 import { createStore, type Store } from './store/create-store.js';
 import { pendingMigrations } from './store/migrations.js';
@@ -19,10 +19,14 @@ import { compileNetwork } from './net/network-policy.js';
 import { compilePolicies } from './policy/compile-policies.js';
 import { cursorKeyFromSecret, randomCursorKey } from './query/cursor.js';
 import { createRateLimitStores, type RateLimitStores } from './ratelimit/rate-limit-stores.js';
+import { createExecutor } from './query/execute.js';
 import type { Security } from './app.js';
 
 export interface Gateway {
+  /** The Express app (every request; data operations through the same stages). */
   readonly app: Express;
+  /** The node:http door (data operations served directly): what `serve` listens with. */
+  readonly listener: RequestListener;
   readonly sources: DataSources;
   readonly spec: LoadedSpec;
   /** The audit log, when `audit:` is configured. */
@@ -57,7 +61,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       }
     }
     if (config.audit && store) {
-      auditor = await startAuditor({ config: config.audit, store, sources: sources.all(), storage: requestStorage, logger });
+      auditor = await startAuditor({ config: config.audit, store, logger });
       const running = auditor;
       readiness.checks.push(() => running.readiness());
     }
@@ -94,10 +98,11 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     const validators = createValidatorFactory();
     // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
     for (const resource of spec.resources) validators.forResource(resource);
-    const app = buildApp({
+    const { express: app, listener } = buildApp({
       config,
       logger,
       sources,
+      executor: createExecutor(),
       document: spec.document,
       operations: buildOperationIndex(spec.operations),
       validators,
@@ -113,7 +118,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       await store?.destroy();
       await sources.destroy();
     };
-    return { app, sources, spec, auditor, close };
+    return { app, listener, sources, spec, auditor, close };
   } catch (err) {
     await rateLimitStores?.close();
     await auditor?.close();

@@ -1,5 +1,5 @@
 // Composition root: configuration → gateway → listen; SIGTERM / SIGINT drain in-flight requests, then close.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatehouseConfig } from './config/types.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
@@ -18,7 +18,8 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const gateway = await createGateway(config, logger, options);
-  const server = gateway.app.listen(config.server.port, config.server.host);
+  const server = createServer(gateway.listener);
+  server.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

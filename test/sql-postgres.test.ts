@@ -7,7 +7,7 @@ import { createPostgresDialect } from '../src/db/dialects/postgres/index.js';
 import { loadSpecFile } from '../src/openapi/load-spec.js';
 import type { Resource } from '../src/openapi/resource.js';
 import { allowEverything } from '../src/policy/decision.js';
-import { buildCount, buildDelete, buildSelect, buildUpdate } from '../src/query/execute.js';
+import { buildCount, buildDelete, buildSelect, buildUpdate } from '../src/query/statements.js';
 import { planDelete, planList, planRead, planUpdate } from '../src/query/plan.js';
 import type { Filter, OrderTerm, ReadRequest } from '../src/query/types.js';
 import { ERP_SPEC, projectRoot } from './support/gateway.js';
@@ -35,7 +35,7 @@ before(async () => {
 });
 after(() => pg.destroy());
 
-/** `after`: the values an opened cursor gave (the handler opens cursors; the planner takes their values). */
+/** `after`: the values an opened cursor gave (the plan stage opens cursors; the planner takes their values). */
 function list(resource: Resource, req: Partial<ReadRequest> & { after?: unknown[] }, count = false) {
   const { after, ...rest } = req;
   const full: ReadRequest = { select: undefined, filters: [], order: [], limit: 10, offset: undefined, cursor: after ? 'opened' : undefined, ...rest };

@@ -1,14 +1,11 @@
-// The audit subsystem as one object: signer, group-commit writer, JSON-line sink, SQL capture, retention timer.
-import type { AsyncLocalStorage } from 'node:async_hooks';
+// The audit subsystem as one object: signer, group-commit writer, JSON-line sink, retention timer.
 import { hostname } from 'node:os';
 import type { AuditConfig } from '../config/types.js';
-import type { RequestContext } from '../http/context.js';
 import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/create-store.js';
 import { applyRetention, type RetentionResult } from './retention.js';
 import { createAuditSink, type AuditSink } from './sink.js';
 import { createSigner, trustedKeysFor, type CheckpointSigner, type TrustedKeys } from './signing.js';
-import { captureSql, type CapturedSource } from './sql-capture.js';
 import { verifyAuditLog, type VerifyOptions, type VerifyReport } from './verify.js';
 import { createAuditWriter, type AuditWriter } from './writer.js';
 
@@ -30,8 +27,6 @@ export interface Auditor {
 export interface AuditorDeps {
   readonly config: AuditConfig;
   readonly store: Store;
-  readonly sources: readonly CapturedSource[];
-  readonly storage: AsyncLocalStorage<RequestContext>;
   readonly logger: Logger;
 }
 
@@ -64,7 +59,6 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     onCommitted: (records) => records.forEach((r) => sink.committed(r)),
   });
   await writer.start();
-  const stopCapture = captureSql(deps.sources, deps.storage);
 
   const retain = async (now = new Date()): Promise<RetentionResult[]> => {
     if (config.retention.days === undefined) return [];
@@ -103,7 +97,6 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     retain,
     async close() {
       clearInterval(retentionTimer);
-      stopCapture();
       await writer.close().catch((err: unknown) => logger.error('audit writer close failed', { event: 'audit_close_failed', error: String(err) }));
       await sink.close();
     },

@@ -1,25 +1,59 @@
 // One request's audit state: its event id, the SQL it ran, the values to mask, its write-ahead intents.
-import type { RequestContext } from '../http/context.js';
-import { newId } from '../util/ids.js';
+// It learns about the request only from the facts it is handed; it never looks anything up.
+import type { ClientAddress, Principal } from '../auth/principal.js';
+import type { Operation, Resource } from '../openapi/resource.js';
 import type { QueryPlan } from '../query/types.js';
+import { newId } from '../util/ids.js';
 import type { AuditClient, AuditContent, AuditOutcome, AuditPrincipal, AuditStatement } from './event.js';
 import { cleanOptional, cleanString, toJsonValue, type JsonValue } from './json-value.js';
 import { maskKey, sensitiveValues } from './sensitive-values.js';
 import type { AuditWriter } from './writer.js';
 
+/** What is known about the request when an event is built: as far as the pipeline got. */
 export interface RequestFacts {
+  readonly requestId: string;
+  /** The caller's X-Request-Id when it was not adopted as the request id: recorded apart, in the detail. */
+  readonly clientRequestId?: string | undefined;
+  /** Epoch milliseconds. */
+  readonly receivedAt: number;
+  readonly startedAt: bigint;
   readonly method: string;
   readonly path: string;
   readonly peer: string | undefined;
+  readonly client: ClientAddress | undefined;
+  readonly principal: Principal | undefined;
+  readonly operation: Pick<Operation, 'path' | 'operationId' | 'resource'> | undefined;
 }
 
-interface OpenStatement {
-  source: string;
-  sql: string;
-  bindings: JsonValue[];
-  rows: number | null;
-  durationMs: number | null;
-  error: string | null;
+/** How the request ended. */
+export interface Settlement {
+  readonly status: number | null;
+  readonly clientWentAway: boolean;
+  readonly errorCode: string | undefined;
+  /** The rule or list that denied the request. */
+  readonly deniedBy: string | undefined;
+  readonly rows: number | undefined;
+  readonly outcome?: AuditOutcome;
+}
+
+/** One statement's entry, filled in when the statement ends. */
+class OpenStatement {
+  rows: number | null = null;
+  durationMs: number | null = null;
+  error: string | null = null;
+  private readonly started = process.hrtime.bigint();
+
+  constructor(
+    readonly source: string,
+    readonly sql: string,
+    readonly bindings: JsonValue[],
+  ) {}
+
+  end(rows: number | null, error: string | null): void {
+    this.durationMs = Math.round((Number(process.hrtime.bigint() - this.started) / 1e6) * 1000) / 1000;
+    this.rows = rows;
+    this.error = error;
+  }
 }
 
 export class RequestAudit {
@@ -36,15 +70,16 @@ export class RequestAudit {
   constructor(
     private readonly writer: AuditWriter,
     private readonly strict: boolean,
-    private readonly ctx: RequestContext,
-    private readonly facts: RequestFacts,
   ) {}
 
-  /** Write-ahead: before a plan runs. Mutations get an intent record, durable (strict mode) before they run. */
-  async beforeExecute(plan: QueryPlan, source: string): Promise<void> {
-    for (const [key, cls] of sensitiveValues(plan, this.ctx.operation?.resource)) (this.masked ??= new Map()).set(key, cls);
+  /**
+   * Write-ahead, before a plan runs: mutations get an intent record, durable (strict mode) before they run.
+   * Values the plan binds to classified columns are noted, so its statements show them masked.
+   */
+  async beforeExecute(facts: RequestFacts, plan: QueryPlan, source: string, resource: Resource): Promise<void> {
+    for (const [key, cls] of sensitiveValues(plan, resource)) (this.masked ??= new Map()).set(key, cls);
     if (plan.kind === 'select') return;
-    await this.intent({
+    await this.intent(facts, {
       action: plan.kind,
       source,
       table: plan.table.schema ? `${plan.table.schema}.${plan.table.name}` : plan.table.name,
@@ -52,11 +87,11 @@ export class RequestAudit {
   }
 
   /** Write-ahead for anything else that must not happen unrecorded (e.g. a streamed body about to be released). */
-  async intent(detail: Record<string, JsonValue>): Promise<void> {
+  async intent(facts: RequestFacts, detail: Record<string, JsonValue>): Promise<void> {
     this.intents += 1;
     this.releaseRef ??= this.writer.holdRef(this.eventId);
     const content: AuditContent = {
-      ...this.build(null, false),
+      ...this.build(facts, INTENT),
       id: newId(),
       kind: 'intent',
       outcome: 'intent',
@@ -64,7 +99,6 @@ export class RequestAudit {
       errorCode: null,
       latencyMs: null,
       rows: null,
-      statements: this.snapshotStatements(),
       detail,
     };
     const appended = this.writer.append(content);
@@ -76,16 +110,9 @@ export class RequestAudit {
     return this.intents > 0;
   }
 
-  /** Called by the SQL capture when a statement starts; returns the entry it fills in when the statement ends. */
-  openStatement(source: string, sql: string, bindings: readonly unknown[]): OpenStatement {
-    const entry: OpenStatement = {
-      source,
-      sql: cleanString(sql),
-      bindings: bindings.map((b) => this.mask(b)),
-      rows: null,
-      durationMs: null,
-      error: null,
-    };
+  /** A statement starts (values as bound); the returned entry is ended when it does. */
+  statement(source: string, sql: string, values: readonly unknown[]): { end(rows: number | null, error: string | null): void } {
+    const entry = new OpenStatement(source, cleanString(sql), values.map((b) => this.mask(b)));
     this.statements.push(entry);
     return entry;
   }
@@ -101,30 +128,29 @@ export class RequestAudit {
   }
 
   /** The request event, as of now. */
-  build(status: number | null, clientWentAway: boolean, outcome?: AuditOutcome): AuditContent {
-    const ctx = this.ctx;
-    const op = ctx.operation;
+  build(facts: RequestFacts, settlement: Settlement): AuditContent {
+    const op = facts.operation;
     return {
       id: this.eventId,
       kind: 'request',
       ref: this.eventId,
-      occurredAt: ctx.receivedAt.toISOString(),
-      requestId: cleanString(ctx.requestId),
-      method: this.facts.method,
-      path: cleanString(this.facts.path),
+      occurredAt: new Date(facts.receivedAt).toISOString(),
+      requestId: cleanString(facts.requestId),
+      method: facts.method,
+      path: cleanString(facts.path),
       route: cleanOptional(op?.path ?? this.route?.template),
       operationId: cleanOptional(op?.operationId ?? this.route?.operationId),
       resource: cleanOptional(op?.resource.name),
-      status,
-      outcome: outcome ?? outcomeFor(status, clientWentAway),
-      errorCode: cleanOptional(ctx.errorCode),
-      deniedBy: cleanOptional(ctx.deniedBy),
-      latencyMs: Math.round((Number(process.hrtime.bigint() - ctx.startedAt) / 1e6) * 1000) / 1000,
-      rows: ctx.rows ?? null,
-      principal: principalOf(ctx),
-      client: clientOf(ctx, this.facts.peer),
+      status: settlement.status,
+      outcome: settlement.outcome ?? outcomeFor(settlement.status, settlement.clientWentAway),
+      errorCode: cleanOptional(settlement.errorCode),
+      deniedBy: cleanOptional(settlement.deniedBy),
+      latencyMs: Math.round((Number(process.hrtime.bigint() - facts.startedAt) / 1e6) * 1000) / 1000,
+      rows: settlement.rows ?? null,
+      principal: principalOf(facts.principal),
+      client: clientOf(facts.client, facts.peer),
       statements: this.snapshotStatements(),
-      detail: detailOf(this.detail, ctx.clientRequestId),
+      detail: detailOf(this.detail, facts.clientRequestId),
     };
   }
 
@@ -139,15 +165,18 @@ export class RequestAudit {
   }
 
   private snapshotStatements(): AuditStatement[] {
-    return this.statements.map((s) => ({ ...s, bindings: [...s.bindings] }));
+    return this.statements.map((s) => ({
+      source: s.source,
+      sql: s.sql,
+      bindings: [...s.bindings],
+      rows: s.rows,
+      durationMs: s.durationMs,
+      error: s.error,
+    }));
   }
 }
 
-/** The noted facts, and the caller's own X-Request-Id when it was not adopted as the request id (kept apart). */
-function detailOf(noted: Record<string, JsonValue> | undefined, clientRequestId: string | undefined): Record<string, JsonValue> | null {
-  if (clientRequestId === undefined) return noted ? { ...noted } : null;
-  return { ...noted, clientRequestId: cleanString(clientRequestId) };
-}
+const INTENT: Settlement = { status: null, clientWentAway: false, errorCode: undefined, deniedBy: undefined, rows: undefined };
 
 function outcomeFor(status: number | null, clientWentAway: boolean): AuditOutcome {
   if (clientWentAway) return 'aborted';
@@ -156,8 +185,7 @@ function outcomeFor(status: number | null, clientWentAway: boolean): AuditOutcom
   return 'success';
 }
 
-function principalOf(ctx: RequestContext): AuditPrincipal | null {
-  const p = ctx.principal;
+function principalOf(p: Principal | undefined): AuditPrincipal | null {
   if (!p) return null;
   return {
     subject: cleanString(p.subject),
@@ -168,8 +196,7 @@ function principalOf(ctx: RequestContext): AuditPrincipal | null {
   };
 }
 
-function clientOf(ctx: RequestContext, peer: string | undefined): AuditClient {
-  const c = ctx.client;
+function clientOf(c: ClientAddress | undefined, peer: string | undefined): AuditClient {
   return {
     ip: cleanOptional(c?.ip ?? normaliseIp(peer)),
     forwardedFor: (c?.forwardedFor ?? []).map(cleanString),
@@ -180,4 +207,10 @@ function clientOf(ctx: RequestContext, peer: string | undefined): AuditClient {
 
 function normaliseIp(ip: string | undefined): string | undefined {
   return ip?.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+/** The noted facts, and the caller's own X-Request-Id when it was not adopted as the request id (kept apart). */
+function detailOf(noted: Record<string, JsonValue> | undefined, clientRequestId: string | undefined): Record<string, JsonValue> | null {
+  if (clientRequestId === undefined) return noted ? { ...noted } : null;
+  return { ...noted, clientRequestId: cleanString(clientRequestId) };
 }

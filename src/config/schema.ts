@@ -37,6 +37,18 @@ export const configJsonSchema = {
       },
     },
     spec: { type: 'string', minLength: 1 },
+    /** Prometheus metrics, on a listener of their own so that the data port never serves them. */
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        host: { type: 'string', minLength: 1, default: '0.0.0.0' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9464 },
+        path: { type: 'string', pattern: '^/', default: '/metrics' },
+      },
+    },
     policies: policiesJsonSchema,
     store: storeJsonSchema,
     audit: auditJsonSchema,
@@ -59,6 +71,7 @@ export const configJsonSchema = {
         maxPageSize: { type: 'integer', minimum: 1, default: 1000 },
         maxAffected: { type: 'integer', minimum: 1, default: 1000 },
         maxBulkRows: { type: 'integer', minimum: 1, default: 1000 },
+        exportBatchRows: { type: 'integer', minimum: 1, maximum: 100000, default: 5000 },
       },
     },
     log: {

@@ -10,6 +10,15 @@ export interface DataSource {
   readonly config: SourceConfig;
   readonly db: Knex;
   readonly dialect: Dialect;
+  /** Raw driver connections from knex's pool, for the executor's own statements. */
+  readonly connections: ConnectionPool;
+}
+
+export interface ConnectionPool {
+  acquire(): Promise<unknown>;
+  release(connection: unknown): Promise<void>;
+  /** Marks a connection unusable (its state is unknown): the pool destroys it instead of reusing it. */
+  poison(connection: unknown, reason: unknown): void;
 }
 
 export interface DataSources {
@@ -31,7 +40,8 @@ export function createDataSources(configs: Readonly<Record<string, SourceConfig>
   for (const [name, config] of Object.entries(configs)) {
     const dialect = dialectFor(config.client, name);
     const log = logger ? knexLog(logger, name) : undefined;
-    sources.set(name, { name, config, dialect, db: knex({ ...dialect.knexConfig(config), ...(log ? { log } : {}) }) });
+    const db = knex({ ...dialect.knexConfig(config), ...(log ? { log } : {}) });
+    sources.set(name, { name, config, dialect, db, connections: poolOf(db) });
   }
   return {
     get: (name) => sources.get(name),
@@ -44,6 +54,24 @@ export function createDataSources(configs: Readonly<Record<string, SourceConfig>
     },
     async destroy() {
       await Promise.all([...sources.values()].map((s) => s.db.destroy().catch(() => undefined)));
+    },
+  };
+}
+
+/** knex's own pool (the one its query builder uses), so limits and health checks cover every connection. */
+function poolOf(db: Knex): ConnectionPool {
+  const client = db.client as unknown as {
+    acquireConnection(): Promise<unknown>;
+    releaseConnection(connection: unknown): Promise<unknown>;
+  };
+  return {
+    acquire: () => client.acquireConnection(),
+    release: async (connection) => {
+      await client.releaseConnection(connection);
+    },
+    poison(connection, reason) {
+      // knex's pool validates connections on acquire and destroys those marked disposed.
+      (connection as { __knex__disposed?: unknown }).__knex__disposed = reason ?? 'transaction state unknown';
     },
   };
 }

@@ -15,6 +15,8 @@ export interface AppErrorOptions {
   readonly errors?: ProblemExtras['errors'];
   readonly headers?: Record<string, string>;
   readonly cause?: unknown;
+  /** The rule or list that denied the request (audit log and request log; never shown to the caller). */
+  readonly deniedBy?: string;
 }
 
 export class AppError extends Error {
@@ -24,6 +26,7 @@ export class AppError extends Error {
   readonly expose: boolean;
   readonly extras: ProblemExtras;
   readonly headers: Readonly<Record<string, string>>;
+  deniedBy: string | undefined;
 
   constructor(
     code: string,
@@ -38,6 +41,7 @@ export class AppError extends Error {
     this.expose = options.expose ?? true;
     this.extras = { ...options.extras, hint: options.hint, errors: options.errors };
     this.headers = options.headers ?? {};
+    this.deniedBy = options.deniedBy;
   }
 }
 

@@ -22,14 +22,20 @@ export function checkPrincipalAddress(
   principal: Pick<Principal, 'clientId' | 'scopes'>,
 ): IpNotAllowedError | undefined {
   const address = client === undefined ? undefined : parseAddress(client.ip);
-  if (address === undefined) return new IpNotAllowedError(MESSAGE, { cause: 'client address unknown' });
+  if (address === undefined) return new IpNotAllowedError(MESSAGE, { cause: 'client address unknown', deniedBy: 'network' });
   if (principal.clientId !== undefined) {
     const list = network.clients.get(principal.clientId);
-    if (list && !list.contains(address)) return new IpNotAllowedError(MESSAGE, { cause: `network.clients.${principal.clientId}` });
+    if (list && !list.contains(address)) {
+      const deniedBy = `network.clients.${principal.clientId}`;
+      return new IpNotAllowedError(MESSAGE, { cause: deniedBy, deniedBy });
+    }
   }
   for (const scope of [...principal.scopes].sort()) {
     const list = network.scopes.get(scope);
-    if (list && !list.contains(address)) return new IpNotAllowedError(MESSAGE, { cause: `network.scopes.${scope}` });
+    if (list && !list.contains(address)) {
+      const deniedBy = `network.scopes.${scope}`;
+      return new IpNotAllowedError(MESSAGE, { cause: deniedBy, deniedBy });
+    }
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knex, { type Knex } from 'knex';
 import supertest from 'supertest';
+import { door } from './doors.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { GatehouseConfig } from '../../src/config/types.js';
 import { createDataSources } from '../../src/db/sources.js';
@@ -86,7 +87,7 @@ export async function startAuditedGateway(options: AuditedGatewayOptions): Promi
     gateway,
     auditor: gateway.auditor!,
     config,
-    http: supertest.agent(gateway.app),
+    http: supertest.agent(door(gateway)),
     storeDb,
     dataDb,
     async close() {

@@ -1,4 +1,5 @@
-// For authentication tests: a tiny express app (context → authenticate → whoami → problem handler), keys and tokens.
+// For authentication tests: a tiny express app (the pipeline's context, address and authenticate stages → whoami →
+// the problem handler), keys and tokens.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -8,11 +9,14 @@ import type { AuthObservation } from '../../src/auth/auth-observation.js';
 import { createTokenVerifier, type TokenVerifier, type TokenVerifierDeps } from '../../src/auth/token-verifier.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AuthConfig } from '../../src/config/types.js';
-import { contextOf } from '../../src/http/context.js';
-import { authenticate } from '../../src/http/middleware/authenticate.js';
-import { errorHandler } from '../../src/http/middleware/error-handler.js';
-import { requestContext } from '../../src/http/middleware/request-context.js';
+import { ownErrorHandler } from '../../src/http/own-errors.js';
+import { beginOwnRequest, ownRequest, stageMiddleware } from '../../src/http/own-request.js';
+import { compileNetwork } from '../../src/net/network-policy.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { resolveAddressStage } from '../../src/pipeline/address.js';
+import { authenticateStage } from '../../src/pipeline/authenticate.js';
+import { principalOf } from '../../src/pipeline/exchange.js';
+import { incomingStage } from '../../src/pipeline/incoming.js';
 
 export const ISSUER = 'https://idp.test.example';
 export const AUDIENCE = 'gatehouse';
@@ -48,17 +52,19 @@ export function authApp(raw: Record<string, unknown>, deps: Omit<TokenVerifierDe
   const events: AuthObservation[] = [];
   const verifier = createTokenVerifier(config, { ...deps, observe: (e) => events.push(e) });
   const app = express();
-  app.use(requestContext());
-  app.use(authenticate(verifier, config));
-  app.get('/whoami', (req, res) => {
-    const p = contextOf(req).principal;
+  const network = loadConfig({ raw: { spec: 'unused.yaml', sources: { erp: { client: 'pglite', connection: 'memory://' } } }, env: {} }).network;
+  app.use(beginOwnRequest(incomingStage(undefined), () => false));
+  app.use(stageMiddleware(resolveAddressStage(compileNetwork(network))));
+  app.use(stageMiddleware(authenticateStage(verifier, config)));
+  app.get('/whoami', (_req, res) => {
+    const p = principalOf(ownRequest(res).reached);
     res.json(
       p === undefined
         ? null
         : { subject: p.subject, clientId: p.clientId ?? null, scopes: [...p.scopes].sort(), roles: [...p.roles].sort(), tokenId: p.tokenId ?? null, claims: p.claims },
     );
   });
-  app.use(errorHandler(createLogger({ level: 'error', silent: true }), '1mb'));
+  app.use(ownErrorHandler(createLogger({ level: 'error', silent: true })));
   return { app, verifier, config, events };
 }
 

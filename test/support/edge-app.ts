@@ -1,16 +1,17 @@
-// A small express app built from the gateway's edge middlewares (context, client address, rate limits, error handler), listening on loopback.
+// A small express app built from the gateway's edge stages (context, client address, rate limits, error handler), listening on loopback.
 import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { ClientAddress } from '../../src/auth/principal.js';
 import type { GatehouseConfig, OperationClass } from '../../src/config/types.js';
-import { contextOf } from '../../src/http/context.js';
-import { clientAddress } from '../../src/http/middleware/client-address.js';
-import { errorHandler } from '../../src/http/middleware/error-handler.js';
-import { coarseRateLimit, principalRateLimit } from '../../src/http/middleware/rate-limit.js';
-import { requestContext } from '../../src/http/middleware/request-context.js';
+import { ownErrorHandler } from '../../src/http/own-errors.js';
+import { beginOwnRequest, ownRequest, stageMiddleware } from '../../src/http/own-request.js';
 import { compileNetwork } from '../../src/net/network-policy.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { allowlistStage, resolveAddressStage } from '../../src/pipeline/address.js';
+import { AUTH_DISABLED, clientOf, type Addressed, type Authenticated } from '../../src/pipeline/exchange.js';
+import { incomingStage } from '../../src/pipeline/incoming.js';
+import { classOfMethod, coarseLimitStage, principalLimitStage } from '../../src/pipeline/rate-limit.js';
 import type { RateLimitStores } from '../../src/ratelimit/rate-limit-stores.js';
 
 export interface Seen {
@@ -58,31 +59,34 @@ export async function startEdgeApp(options: EdgeAppOptions): Promise<EdgeApp> {
   const seen: Seen[] = [];
   const app = express();
   app.set('etag', false);
-  app.use(requestContext());
-  app.use((req, res, next) => {
+  app.use(beginOwnRequest(incomingStage(undefined), () => false));
+  app.use((_req, res, next) => {
     res.on('finish', () => {
-      const ctx = contextOf(req);
-      seen.push({ status: res.statusCode, client: ctx.client, deniedBy: ctx.deniedBy });
+      const state = ownRequest(res);
+      seen.push({ status: res.statusCode, client: clientOf(state.reached), deniedBy: state.error?.deniedBy });
     });
     next();
   });
-  app.use(clientAddress(compileNetwork(config.network)));
+  const network = compileNetwork(config.network);
+  app.use(stageMiddleware(resolveAddressStage(network)));
+  app.use(stageMiddleware(allowlistStage(network)));
   if (options.stores) {
-    app.use(coarseRateLimit(config.rateLimit, options.stores));
+    app.use(stageMiddleware(coarseLimitStage(config.rateLimit, options.stores)));
     // Stands in for authentication: the tests choose the principal; tokens are tested elsewhere.
-    app.use((req, _res, next) => {
-      const subject = req.get('x-test-subject');
-      if (subject !== undefined) {
-        contextOf(req).principal = { subject, clientId: undefined, scopes: new Set(), roles: new Set(), tokenId: undefined, claims: {} };
-      }
-      next();
-    });
-    app.use(principalRateLimit(config.rateLimit, options.stores, options.operationClass));
+    app.use(
+      stageMiddleware((x: Addressed): Authenticated => {
+        const subject = x.headers['x-test-subject'];
+        if (typeof subject !== 'string') return { ...x, caller: AUTH_DISABLED };
+        return { ...x, caller: { subject, clientId: undefined, scopes: new Set(), roles: new Set(), tokenId: undefined, claims: {} } };
+      }),
+    );
+    const principalLimit = principalLimitStage(config.rateLimit, options.stores);
+    app.use(stageMiddleware((x: Authenticated) => principalLimit(x, options.operationClass ?? classOfMethod(x.method))));
   }
-  app.all('/whoami', (req, res) => {
-    res.json({ client: contextOf(req).client });
+  app.all('/whoami', (_req, res) => {
+    res.json({ client: clientOf(ownRequest(res).reached) });
   });
-  app.use(errorHandler(createLogger({ level: 'error', silent: true }), '1mb'));
+  app.use(ownErrorHandler(createLogger({ level: 'error', silent: true })));
 
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 // Builds a real gateway for tests: one source (a PostgreSQL URL or in-memory PGlite), a spec, limits; optional seeding.
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { GatehouseConfig } from '../../src/config/types.js';
 import { createDataSources } from '../../src/db/sources.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { door } from './doors.js';
 import { freshDatabase, testPostgres } from './pg-env.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -75,7 +76,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     throw err;
   }
   const gateway = await createGateway(config, createLogger({ level: 'error', silent: true }), { sources });
-  const server: Server = gateway.app.listen(0, '127.0.0.1');
+  const server: Server = createServer(door(gateway)).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import supertest from 'supertest';
+import { door } from './doors.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { GatehouseConfig } from '../../src/config/types.js';
 import { createDataSources, type DataSource } from '../../src/db/sources.js';
@@ -69,7 +70,7 @@ export async function generateAndServe(options: GeneratedGatewayOptions): Promis
       source,
       db: source.db,
       gateway,
-      http: supertest.agent(gateway.app),
+      http: supertest.agent(door(gateway)),
       async close() {
         await gateway.close();
         await rm(dir, { recursive: true, force: true });

@@ -60,6 +60,19 @@ export interface InsertSpec {
   readonly conflict: { readonly columns: readonly string[]; readonly action: 'merge' | 'ignore' } | undefined;
 }
 
+/** A statement as the driver takes it: native placeholders, values in order. */
+export interface DriverStatement {
+  readonly text: string;
+  readonly values: readonly unknown[];
+  readonly name: string | undefined;
+}
+
+export interface DriverResult {
+  readonly rows: DbRow[];
+  /** Rows returned or changed; null when the statement reports none (BEGIN, COMMIT). */
+  readonly rowCount: number | null;
+}
+
 export interface Dialect {
   readonly name: 'postgres' | 'mssql';
   readonly defaultSchema: string;
@@ -67,13 +80,16 @@ export interface Dialect {
   knexConfig(source: SourceConfig): Knex.Config;
   /** Case-insensitive pattern match (`ILIKE` on PostgreSQL, a case-insensitive collation on SQL Server). */
   whereILike(qb: Knex.QueryBuilder, column: string, pattern: string, negate: boolean): void;
-  /** INSERT (optionally upsert) returning the given columns: RETURNING / ON CONFLICT vs OUTPUT / MERGE. */
-  insert(db: Knex | Knex.Transaction, spec: InsertSpec): Promise<DbRow[]>;
+  /** INSERT (optionally upsert) returning the given columns: RETURNING / ON CONFLICT vs OUTPUT / MERGE. Built, not run. */
+  buildInsert(db: Knex | Knex.Transaction, spec: InsertSpec): Knex.QueryBuilder;
+  /** Runs one statement on a connection from the source's pool (named: prepared once per connection where the driver can). */
+  run(connection: unknown, statement: DriverStatement): Promise<DriverResult>;
   /**
-   * A FROM source holding `rows` (database column names) typed as rows of `table`, not written anywhere: row rules
-   * are checked on the values a write would store before it runs (jsonb_populate_recordset / OPENJSON … WITH).
+   * A FROM source holding rows not written anywhere, typed as rows of `table`: `rows` is their JSON (database column
+   * names). Row rules are checked on the values a write would store before it runs (jsonb_populate_recordset on
+   * PostgreSQL; OPENJSON … WITH on SQL Server).
    */
-  candidates(db: Knex | Knex.Transaction, table: TableTarget, rows: readonly DbRow[]): Knex.QueryBuilder;
+  candidates(db: Knex | Knex.Transaction, table: TableTarget, rows: string): Knex.QueryBuilder;
   /** Maps a driver error to a typed error; undefined when it is not a recognised database error. */
   translateError(err: unknown): AppError | undefined;
   introspect(db: Knex, options?: IntrospectOptions): Promise<DbCatalog>;

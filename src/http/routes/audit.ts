@@ -1,6 +1,6 @@
 // The auditor API under /_gatehouse/audit: search with cursors, streamed NDJSON / CSV export, one event, verify.
 import { once } from 'node:events';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Auditor } from '../../audit/auditor.js';
 import type { AuditRecord } from '../../audit/event.js';
 import {
@@ -16,25 +16,34 @@ import {
   type EventFilters,
 } from '../../audit/event-query.js';
 import { EXPORT_CONTENT_TYPES, exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
-import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../../errors/app-error.js';
-import { admitCaller } from '../admit-caller.js';
-import { contextOf } from '../context.js';
+import { NotFoundError, ValidationError } from '../../errors/app-error.js';
+import type { GatewayRoute } from '../../pipeline/authorize.js';
+import { ownRequest } from '../own-request.js';
 
 export const AUDIT_BASE = '/_gatehouse/audit';
 export const AUDIT_SCOPE = 'audit:read';
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
-/** Paths are relative to AUDIT_BASE, where the app mounts the router: other requests pass it with one prefix test. */
-export function auditRoutes(auditor: Auditor): Router {
+export const AUDIT_ROUTES = {
+  events: { template: `${AUDIT_BASE}/events`, operationId: 'gatehouseAuditListEvents', scope: AUDIT_SCOPE },
+  event: { template: `${AUDIT_BASE}/events/{id}`, operationId: 'gatehouseAuditGetEvent', scope: AUDIT_SCOPE },
+  verify: { template: `${AUDIT_BASE}/verify`, operationId: 'gatehouseAuditVerify', scope: AUDIT_SCOPE },
+} as const satisfies Record<string, GatewayRoute>;
+
+/**
+ * Paths are relative to AUDIT_BASE, where the app mounts the router. `guard` runs the admission stages (a token with
+ * scope audit:read, allowed from this address, within the audit rate limit) before each handler.
+ */
+export function auditRoutes(auditor: Auditor, guard: (route: GatewayRoute) => RequestHandler[]): Router {
   const router = Router();
   const db = auditor.store.db;
 
-  router.get('/events', async (req, res) => {
-    const query = authorise(req, res, `${AUDIT_BASE}/events`, 'gatehouseAuditListEvents');
+  router.get('/events', ...guard(AUDIT_ROUTES.events), async (req: Request, res: Response) => {
+    const query = queryOf(req);
     checkQuery(query, [...FILTER_NAMES, ...LIST_PARAMS]);
     const filters = parseEventFilters((name) => query.get(name) ?? undefined);
-    contextOf(req).audit?.note('filters', filtersForLog(filters));
+    ownRequest(res).reached.audit?.note('filters', filtersForLog(filters));
     const format = exportFormat(req, query);
     if (format) {
       await streamExport(res, format, iterateEvents(db, filters));
@@ -42,7 +51,7 @@ export function auditRoutes(auditor: Auditor): Router {
     }
     const limit = parseLimit(query.get('limit'));
     const { events, next } = await listEvents(db, filters, { limit, cursor: query.get('cursor') ?? undefined });
-    contextOf(req).rows = events.length;
+    ownRequest(res).rows = events.length;
     if (next) {
       const nextQuery = new URLSearchParams(query);
       nextQuery.set('cursor', next);
@@ -53,19 +62,19 @@ export function auditRoutes(auditor: Auditor): Router {
     res.json({ events, next: next ?? null });
   });
 
-  router.get('/events/:id', async (req, res) => {
-    checkQuery(authorise(req, res, `${AUDIT_BASE}/events/{id}`, 'gatehouseAuditGetEvent'), []);
+  router.get('/events/:id', ...guard(AUDIT_ROUTES.event), async (req: Request, res: Response) => {
+    checkQuery(queryOf(req), []);
     const id = String(req.params.id);
     checkText('id', id);
     const found = await getEvent(db, id);
     if (!found) throw new NotFoundError('audit_event_not_found', 'no audit event has that id');
-    contextOf(req).rows = 1 + found.related.length;
+    ownRequest(res).rows = 1 + found.related.length;
     res.setHeader('Cache-Control', 'no-store');
     res.json(found);
   });
 
-  router.get('/verify', async (req, res) => {
-    const query = authorise(req, res, `${AUDIT_BASE}/verify`, 'gatehouseAuditVerify');
+  router.get('/verify', ...guard(AUDIT_ROUTES.verify), async (req: Request, res: Response) => {
+    const query = queryOf(req);
     checkQuery(query, ['from', 'to']);
     const from = query.get('from');
     const to = query.get('to');
@@ -73,7 +82,7 @@ export function auditRoutes(auditor: Auditor): Router {
       from: from ? parseTime('from', from) : undefined,
       to: to ? parseTime('to', to) : undefined,
     });
-    contextOf(req).audit?.note('verified', { ok: report.ok, events: report.events, problems: report.problems.length });
+    ownRequest(res).reached.audit?.note('verified', { ok: report.ok, events: report.events, problems: report.problems.length });
     res.setHeader('Cache-Control', 'no-store');
     res.json(report);
   });
@@ -81,20 +90,7 @@ export function auditRoutes(auditor: Auditor): Router {
   return router;
 }
 
-/**
- * Scope audit:read. Until a request carries a verified principal it is 401, not 403: 403 is for a caller who is
- * known and lacks the scope.
- */
-function authorise(req: Request, res: Response, route: string, operationId: string): URLSearchParams {
-  const ctx = contextOf(req);
-  ctx.audit?.setRoute(route, operationId);
-  if (!ctx.principal) {
-    throw new UnauthenticatedError('unauthenticated', 'a bearer token with scope audit:read is required', `Bearer scope="${AUDIT_SCOPE}"`);
-  }
-  if (!ctx.principal.scopes.has(AUDIT_SCOPE)) {
-    throw new ForbiddenError('insufficient_scope', `reading the audit log needs scope ${AUDIT_SCOPE}`);
-  }
-  admitCaller(ctx, res);
+function queryOf(req: Request): URLSearchParams {
   return new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
 }
 
@@ -133,8 +129,7 @@ async function streamExport(res: Response, format: ExportFormat, records: AsyncG
     if (!res.write(exportLine(format, record))) await drained(res);
     if (res.destroyed || res.writableEnded) return;
   }
-  const ctx = (res.req as Request | undefined) ? contextOf(res.req as Request) : undefined;
-  if (ctx) ctx.rows = count;
+  ownRequest(res).rows = count;
   res.end();
 }
 

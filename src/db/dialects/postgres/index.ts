@@ -5,7 +5,7 @@ import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import type { SourceConfig } from '../../../config/types.js';
 import type { DbRow } from '../../../query/types.js';
-import type { Dialect, InsertSpec } from '../types.js';
+import type { Dialect, DriverResult, DriverStatement, InsertSpec } from '../types.js';
 import { translatePostgresError } from './errors.js';
 import { introspectPostgres } from './introspect.js';
 import { postgresTextParsers } from './type-parsers.js';
@@ -19,13 +19,14 @@ export function createPostgresDialect(): Dialect {
       if (negate) qb.whereNot(column, 'ilike', pattern);
       else qb.where(column, 'ilike', pattern);
     },
-    insert: insertPostgres,
+    buildInsert: buildPostgresInsert,
     candidates(db, table, rows) {
       // The row type of the table itself types the values, so comparisons behave as on stored rows (char padding,
       // numeric, collation); columns a row does not give are null.
       const type = table.schema ? `${table.schema}.${table.name}` : table.name;
-      return db.select('*').from(db.raw('jsonb_populate_recordset(null::??, ?::jsonb) as candidate', [type, JSON.stringify(rows)]));
+      return db.select('*').from(db.raw('jsonb_populate_recordset(null::??, ?::jsonb) as candidate', [type, rows]));
     },
+    run: runPostgres,
     translateError: translatePostgresError,
     introspect: introspectPostgres,
   };
@@ -70,17 +71,31 @@ function pgliteConfig(source: SourceConfig): Knex.Config {
   };
 }
 
-async function insertPostgres(db: Knex | Knex.Transaction, spec: InsertSpec): Promise<DbRow[]> {
-  if (spec.rows.length === 0) return [];
+/** node-postgres prepares a named statement once per connection; PGlite has no names (and no network to save). */
+async function runPostgres(connection: unknown, statement: DriverStatement): Promise<DriverResult> {
+  if (connection instanceof PGlite) {
+    const result = await connection.query<DbRow>(statement.text, statement.values as unknown[]);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  }
+  const client = connection as pg.Client;
+  const values = statement.values as unknown[];
+  const result =
+    statement.name === undefined
+      ? await client.query<DbRow>(statement.text, values)
+      : await client.query<DbRow>({ name: statement.name, text: statement.text, values });
+  return { rows: result.rows, rowCount: result.rowCount };
+}
+
+function buildPostgresInsert(db: Knex | Knex.Transaction, spec: InsertSpec): Knex.QueryBuilder {
   const base = spec.table.schema ? db.withSchema(spec.table.schema) : db;
   const insert = base
     .table(spec.table.name)
     .insert(spec.rows as DbRow[])
     .returning(spec.returning as string[]);
-  if (!spec.conflict) return (await insert) as DbRow[];
+  if (!spec.conflict) return insert;
   const target = insert.onConflict(spec.conflict.columns as string[]);
-  if (spec.conflict.action === 'ignore') return (await target.ignore()) as DbRow[];
+  if (spec.conflict.action === 'ignore') return target.ignore();
   const conflictColumns = new Set(spec.conflict.columns);
   const updates = [...new Set(spec.rows.flatMap((r) => Object.keys(r)))].filter((c) => !conflictColumns.has(c));
-  return (await (updates.length > 0 ? target.merge(updates) : target.ignore())) as DbRow[];
+  return updates.length > 0 ? target.merge(updates) : target.ignore();
 }

@@ -1,0 +1,39 @@
+// Stage 10: the plan runs on its source. The request's audit record is handed to the executor explicitly: it gets
+// the write-ahead intent of a mutation before the statement runs, and every statement as it runs.
+import type { RequestAudit } from '../audit/request-audit.js';
+import type { DataSources } from '../db/sources.js';
+import { InternalError } from '../errors/app-error.js';
+import type { Resource } from '../openapi/resource.js';
+import type { ExecutionObserver, Executor, StatementRecord } from '../query/execute.js';
+import type { QueryPlan } from '../query/types.js';
+import { auditFacts } from './audit-facts.js';
+import type { Executed, Planned } from './exchange.js';
+
+export function executeStage(sources: DataSources, executor: Executor): (x: Planned) => Promise<Executed> {
+  return async (x) => {
+    const resource = x.operation.resource;
+    const source = sources.get(resource.source);
+    if (!source) throw new InternalError(`source ${resource.source} is not configured`);
+    const observer = x.audit ? new AuditWitness(x.audit, x, resource) : undefined;
+    const planned = x.planned;
+    if (planned.kind === 'export') return { ...x, result: { batches: executor.stream(source, planned.plan, observer) } };
+    return { ...x, result: await executor.execute(source, planned.plan, observer) };
+  };
+}
+
+/** The audit record, seen by the executor as its observer of this one request. */
+class AuditWitness implements ExecutionObserver {
+  constructor(
+    private readonly audit: RequestAudit,
+    private readonly x: Planned,
+    private readonly resource: Resource,
+  ) {}
+
+  beforeExecute(plan: QueryPlan, source: string): Promise<void> {
+    return this.audit.beforeExecute(auditFacts(this.x), plan, source, this.resource);
+  }
+
+  statement(source: string, sql: string, values: readonly unknown[]): StatementRecord {
+    return this.audit.statement(source, sql, values);
+  }
+}

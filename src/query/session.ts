@@ -1,0 +1,84 @@
+// One plan's use of a data source: a connection taken from its pool when the first statement runs, transactions
+// on it, and every statement reported to the observer (SQL text, values, rows, duration, error) as it runs.
+import type { DataSource } from '../db/sources.js';
+import type { StatementCache } from './statement-cache.js';
+import type { StatementSpec } from './statements.js';
+import type { DbRow, QueryPlan } from './types.js';
+
+/** What a statement's end reports back (the audit record fills in its entry). */
+export interface StatementRecord {
+  end(rows: number | null, error: string | null): void;
+}
+
+/** The request's witness of what runs: the audit record implements it; passed in, never looked up. */
+export interface ExecutionObserver {
+  /** Before a plan runs. A mutation's write-ahead intent is durable when this resolves (strict audit). */
+  beforeExecute(plan: QueryPlan, source: string): Promise<void>;
+  statement(source: string, sql: string, values: readonly unknown[]): StatementRecord;
+}
+
+export class Session {
+  private connection: unknown;
+
+  constructor(
+    private readonly source: DataSource,
+    private readonly statements: StatementCache,
+    private readonly observer: ExecutionObserver | undefined,
+  ) {}
+
+  async rows(spec: StatementSpec): Promise<DbRow[]> {
+    const bound = this.statements.bind(spec);
+    return (await this.send(bound.text, bound.values, bound.name)).rows;
+  }
+
+  /** A count(*) statement's number (drivers return it as text or number). */
+  async count(spec: StatementSpec): Promise<number> {
+    const [first] = await this.rows(spec);
+    return Number(first?.n ?? 0);
+  }
+
+  /** Runs `body` between BEGIN and COMMIT on this session's connection; any error rolls back and is rethrown. */
+  async transaction<T>(body: () => Promise<T>): Promise<T> {
+    await this.send('BEGIN', [], undefined);
+    let result: T;
+    try {
+      result = await body();
+    } catch (err) {
+      await this.send('ROLLBACK', [], undefined).catch((rollbackErr: unknown) => this.discard(rollbackErr));
+      throw err;
+    }
+    await this.send('COMMIT', [], undefined);
+    return result;
+  }
+
+  /** Gives the connection back to the pool. */
+  async close(): Promise<void> {
+    const connection = this.connection;
+    if (connection === undefined) return;
+    this.connection = undefined;
+    await this.source.connections.release(connection);
+  }
+
+  private async send(text: string, values: readonly unknown[], name: string | undefined): Promise<{ rows: DbRow[] }> {
+    this.connection ??= await this.source.connections.acquire();
+    const record = this.observer?.statement(this.source.name, text, values);
+    try {
+      const result = await this.source.dialect.run(this.connection, { text, values, name });
+      record?.end(result.rowCount, null);
+      return result;
+    } catch (err) {
+      record?.end(null, errorCode(err));
+      throw err;
+    }
+  }
+
+  /** A connection whose transaction state is unknown must not serve another request. */
+  private discard(err: unknown): void {
+    if (this.connection !== undefined) this.source.connections.poison(this.connection, err);
+  }
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : 'error';
+}
