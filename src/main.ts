@@ -1,7 +1,9 @@
-// Composition root: configuration → gateway → listen; SIGTERM / SIGINT drain in-flight requests, then close.
+// Composition root: configuration → gateway → listen → publish in DNS; SIGTERM / SIGINT withdraw and drain, then close.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatehouseConfig } from './config/types.js';
+import { createRegistrar } from './discovery/create-registrar.js';
+import { disabledRegistrar, type Registrar } from './discovery/registrar.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import type { Logger } from './observability/logger.js';
 
@@ -9,6 +11,8 @@ export interface RunningGateway {
   readonly gateway: Gateway;
   readonly server: Server;
   readonly url: string;
+  /** Publishes the gateway's name (discovery:); its status() is in /readyz's details. */
+  readonly registrar: Registrar;
   stop(): Promise<void>;
 }
 
@@ -17,7 +21,13 @@ export async function startGateway(
   logger: Logger,
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
-  const gateway = await createGateway(config, logger, options);
+  // The registrar needs the listening port, the readiness route needs its status from the start.
+  let registrar: Registrar = disabledRegistrar();
+  const publishing = config.discovery.registrar !== 'none';
+  const gateway = await createGateway(config, logger, {
+    ...options,
+    ...(publishing ? { readinessDetails: { ...options.readinessDetails, dns: () => registrar.status() } } : {}),
+  });
   const server = createServer(gateway.listener);
   server.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => {
@@ -31,6 +41,10 @@ export async function startGateway(
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  // Registration runs in the background and never stops the gateway from serving; trouble shows in /readyz and the log.
+  const publishedPort = config.discovery.port ?? address.port;
+  registrar = createRegistrar(config.discovery, { logger, port: publishedPort });
+  registrar.start(publishedPort);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -38,7 +52,8 @@ export async function startGateway(
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
       grace.unref();
-      await closed;
+      // Withdrawn while in-flight requests drain: new callers stop being sent here as soon as possible.
+      await Promise.all([closed, registrar.stop()]);
       clearTimeout(grace);
       await gateway.close();
       logger.info('stopped', { event: 'stopped' });
@@ -46,7 +61,7 @@ export async function startGateway(
     return stopping;
   };
   logger.info('listening', { event: 'listening', url, resources: gateway.spec.resources.length });
-  return { gateway, server, url, stop };
+  return { gateway, server, url, registrar, stop };
 }
 
 /** Stops on the first SIGTERM / SIGINT; a second one exits at once. */

@@ -1,4 +1,4 @@
-// /healthz (the process is alive) and /readyz (every source answers and the spec is loaded).
+// /healthz (the process is alive) and /readyz (every source answers and the spec is loaded; details never change it).
 import { Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { DataSources } from '../../db/sources.js';
@@ -8,6 +8,8 @@ import { cachedFor } from '../../util/cached-result.js';
 export interface Readiness {
   /** Extra checks other subsystems register (e.g. the audit store); each returns a reason when not ready. */
   readonly checks: Array<() => Promise<string | undefined>>;
+  /** Facts shown in the body under `details` that never change the status (e.g. DNS registration: the gateway still serves). */
+  readonly details?: Readonly<Record<string, () => unknown>>;
 }
 
 /**
@@ -40,9 +42,12 @@ export function healthRoutes(sources: DataSources, readiness: Readiness): Router
   });
   router.get('/readyz', limit, async (_req, res) => {
     const found = await reasons();
+    // Details are read as they are (they cost nothing and never change the status).
+    const entries = Object.entries(readiness.details ?? {});
+    const details = entries.length > 0 ? { details: Object.fromEntries(entries.map(([key, read]) => [key, read()])) } : {};
     res.setHeader('Cache-Control', 'no-store');
-    if (found.length > 0) res.status(503).json({ status: 'unavailable', reasons: found });
-    else res.json({ status: 'ready' });
+    if (found.length > 0) res.status(503).json({ status: 'unavailable', reasons: found, ...details });
+    else res.json({ status: 'ready', ...details });
   });
   return router;
 }
