@@ -23,7 +23,7 @@ import type { NetworkPolicy } from './net/network-policy.js';
 import type { Logger } from './observability/logger.js';
 import type { OperationIndex, RouteMatch } from './openapi/operation-index.js';
 import type { ValidatorFactory } from './openapi/validators.js';
-import { admitStage, authorizeStage, type GatewayRoute } from './pipeline/authorize.js';
+import { admitStage, admitted, authorizeStage, type GatewayRoute } from './pipeline/authorize.js';
 import { allowlistStage, resolveAddressStage } from './pipeline/address.js';
 import { authenticateStage, authenticationOffStage } from './pipeline/authenticate.js';
 import type { Authenticated, Reached } from './pipeline/exchange.js';
@@ -60,6 +60,8 @@ export interface AppDeps {
   /** The audit log; absent: requests are not audited. */
   readonly auditor?: Auditor;
   readonly security: Security;
+  /** Seals keyset cursors (see query/cursor.ts). */
+  readonly cursorKey: Buffer;
 }
 
 export interface GatehouseApp {
@@ -94,9 +96,9 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   const principalLimit = principalLimitStage(config.rateLimit, rateLimitStores);
   // 8–11. validate → plan (pure) → execute (the audit record passed in) → respond.
   const validate = validateStage({ validators: deps.validators, limits: config.limits, bodyLimitBytes: config.server.bodyLimitBytes });
-  const plan = planStage();
+  const plan = planStage(deps.cursorKey);
   const execute = executeStage(deps.sources, deps.executor);
-  const respond = respondStage(config.policies.maskKey);
+  const respond = respondStage(config.policies.maskKey, deps.cursorKey);
   // 12. audit (durable before the answer in strict mode), request log, one write.
   const finish = finishStage({ auditor, logger, logRequests: config.log.requests });
   const timeoutMs = config.server.requestTimeoutMs;
@@ -113,7 +115,7 @@ export function buildApp(deps: AppDeps): GatehouseApp {
       void finish(reached, reply, res);
     };
     // Past the request timeout the caller gets 504 at once; the answer the chain produces later is dropped.
-    timer = setTimeout(() => settle(problemReply(new RequestTimeoutError(), path, x1.id)), timeoutMs);
+    timer = setTimeout(() => settle(problemReply(new RequestTimeoutError(), path, reached.id)), timeoutMs);
     void (async (): Promise<Reply> => {
       auditAvailable(x1);
       const x2 = (reached = resolveAddress(x1));
@@ -127,7 +129,7 @@ export function buildApp(deps: AppDeps): GatehouseApp {
       const x9 = (reached = plan(x8));
       const x10 = (reached = await execute(x9));
       return respond(x10);
-    })().then(settle, (err: unknown) => settle(problemReply(err, path, x1.id)));
+    })().then(settle, (err: unknown) => settle(problemReply(err, path, reached.id)));
   };
 
   // The gateway's own endpoints that need a principal: admission (token, scope, source allowlists), then the audit budget.
@@ -138,7 +140,13 @@ export function buildApp(deps: AppDeps): GatehouseApp {
     },
     stageMiddleware((x: Authenticated) => {
       admit(x, gatewayRoute);
+      return admitted(x);
     }),
+    // Its X-Request-Id went out with the response's first headers: the admitted caller's own id replaces it.
+    (_req, res, next) => {
+      res.setHeader('X-Request-Id', ownRequest(res).reached.id);
+      next();
+    },
     stageMiddleware((x: Authenticated) => principalLimit(x, 'audit')),
   ];
 

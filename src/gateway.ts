@@ -17,6 +17,7 @@ import { pendingMigrations } from './store/migrations.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { compileNetwork } from './net/network-policy.js';
 import { compilePolicies } from './policy/compile-policies.js';
+import { cursorKeyFromSecret, randomCursorKey } from './query/cursor.js';
 import { createRateLimitStores, type RateLimitStores } from './ratelimit/rate-limit-stores.js';
 import { createExecutor } from './query/execute.js';
 import type { Security } from './app.js';
@@ -90,6 +91,12 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
         stores.isAvailable() || config.rateLimit.failOpen ? undefined : 'the rate-limit store (Redis) is unreachable',
       );
     }
+    if (config.policies.cursorKey === undefined) {
+      logger.warn('policies.cursorKey is not set: list cursors are sealed with a key of this process only, so they stop working after a restart and on other replicas', {
+        event: 'cursor_key_ephemeral',
+      });
+    }
+    const cursorKey = config.policies.cursorKey === undefined ? randomCursorKey() : cursorKeyFromSecret(config.policies.cursorKey);
     const validators = createValidatorFactory();
     // Checked now, so a schema ajv cannot compile fails the start, not a request; each compiles on its first use.
     const schemaProblems = validators.check(spec.resources);
@@ -105,6 +112,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       readiness,
       auditor,
       security,
+      cursorKey,
     });
     const limiterStores = rateLimitStores;
     const close = async (): Promise<void> => {

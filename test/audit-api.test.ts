@@ -83,7 +83,9 @@ describe('auditor API', { skip }, () => {
     const res = await get('/_gatehouse/audit/events', reader).set('X-Request-Id', 'api-forbidden');
     assert.equal(res.status, 403);
     assert.equal(res.body.code, 'insufficient_scope');
-    const page = (await get('/_gatehouse/audit/events?requestId=api-forbidden')).body as Page;
+    // A refused caller's X-Request-Id is not the request's id; it is kept apart, and searchable.
+    assert.deepEqual(((await get('/_gatehouse/audit/events?requestId=api-forbidden')).body as Page).events, []);
+    const page = (await get('/_gatehouse/audit/events?clientRequestId=api-forbidden')).body as Page;
     assert.equal(page.events.length, 1);
     const e = page.events[0]!;
     assert.equal(e.status, 403);
@@ -105,7 +107,7 @@ describe('auditor API', { skip }, () => {
     const bySubject = (await get('/_gatehouse/audit/events?subject=alice&resource=customers&kind=request&limit=100')).body as Page;
     assert.equal(bySubject.events.length, 13);
     const notFound = (await get('/_gatehouse/audit/events?status=404')).body as Page;
-    assert.deepEqual(notFound.events.map((e) => e.requestId), ['api-404']);
+    assert.deepEqual(notFound.events.map((e) => (e.detail as { clientRequestId?: string } | null)?.clientRequestId), ['api-404']);
     const bySql = (await get(`/_gatehouse/audit/events?sql=${encodeURIComponent('INSERT into')}`)).body as Page;
     assert.deepEqual(bySql.events.map((e) => `${e.kind}:${e.requestId}`), ['request:api-create']);
     const intents = (await get('/_gatehouse/audit/events?outcome=intent')).body as Page;
@@ -202,12 +204,13 @@ describe('auditor API', { skip }, () => {
     const denied = await gw.http.delete('/customers/1').set('Authorization', `Bearer ${reader}`).set('X-Request-Id', 'api-policy');
     assert.equal(denied.status, 403);
     for (const [requestId, res] of [['api-bad-token', bad], ['api-policy', denied]] as const) {
-      const [e] = ((await get(`/_gatehouse/audit/events?requestId=${requestId}`)).body as Page).events;
+      const [e] = ((await get(`/_gatehouse/audit/events?clientRequestId=${requestId}`)).body as Page).events;
       assert.equal(e?.status, res.status, requestId);
+      assert.equal(e?.requestId, res.headers['x-request-id'], 'the gateway’s own id, as answered');
       assert.equal(e?.outcome, 'denied');
       assert.equal((e as unknown as { errorCode: string }).errorCode, res.body.code);
     }
-    const [policyEvent] = ((await get('/_gatehouse/audit/events?requestId=api-policy')).body as Page).events;
+    const [policyEvent] = ((await get('/_gatehouse/audit/events?clientRequestId=api-policy')).body as Page).events;
     assert.equal(policyEvent?.principal.subject, 'alice');
     assert.equal(policyEvent?.operationId, 'deleteCustomer');
   });
@@ -235,7 +238,8 @@ describe('audit of requests refused by the source allowlist', { skip }, () => {
     const res = await gw.http.get('/customers/1').set('X-Request-Id', 'ip-refused');
     assert.equal(res.status, 403);
     assert.equal(res.body.code, 'ip_not_allowed');
-    const [e] = (await gw.storeDb('audit_events').where({ request_id: 'ip-refused' })) as Array<Record<string, unknown>>;
+    const [e] = (await gw.storeDb('audit_events').whereRaw(`detail->>'clientRequestId' = ?`, ['ip-refused'])) as Array<Record<string, unknown>>;
+    assert.equal(e?.request_id, res.headers['x-request-id'], 'stored under the gateway’s own id');
     assert.equal(e?.status, 403);
     assert.equal(e?.error_code, 'ip_not_allowed');
     assert.equal(e?.outcome, 'denied');

@@ -27,6 +27,16 @@ async function onlyRequestEvent(gw: AuditedGateway, requestId: string): Promise<
   return events[0]!;
 }
 
+/** The event of a request refused before it was admitted: its X-Request-Id is kept apart from the request id. */
+async function refusedRequestEvent(gw: AuditedGateway, clientRequestId: string, answered: { headers: Record<string, string> }): Promise<Record<string, unknown>> {
+  const events = (await gw.storeDb('audit_events').where({ kind: 'request' }).whereRaw(`detail->>'clientRequestId' = ?`, [clientRequestId])) as Array<
+    Record<string, unknown>
+  >;
+  assert.equal(events.length, 1, `exactly one request event naming ${clientRequestId}, got ${events.length}`);
+  assert.equal(events[0]!.request_id, answered.headers['x-request-id'], 'stored under the id it was answered with');
+  return events[0]!;
+}
+
 describe('audit events on a PostgreSQL store', { skip }, () => {
   let gw: AuditedGateway;
   let sinkDir: string;
@@ -117,7 +127,7 @@ describe('audit events on a PostgreSQL store', { skip }, () => {
   it('when a route does not exist, then a denied event with status 404 and no SQL', async () => {
     const res = await gw.http.get('/no-such-thing').set('X-Request-Id', 'ev-404');
     assert.equal(res.status, 404);
-    const e = await onlyRequestEvent(gw, 'ev-404');
+    const e = await refusedRequestEvent(gw, 'ev-404', res);
     assert.equal(e.status, 404);
     assert.equal(e.outcome, 'denied');
     assert.equal(e.error_code, 'not_found');
@@ -149,7 +159,7 @@ describe('audit events on a PostgreSQL store', { skip }, () => {
   it('when the auditor API is called without a principal, then 401 and a denied event naming the auditor operation', async () => {
     const res = await gw.http.get('/_gatehouse/audit/events').set('X-Request-Id', 'ev-401');
     assert.equal(res.status, 401);
-    const e = await onlyRequestEvent(gw, 'ev-401');
+    const e = await refusedRequestEvent(gw, 'ev-401', res);
     assert.equal(e.status, 401);
     assert.equal(e.outcome, 'denied');
     assert.equal(e.route, '/_gatehouse/audit/events');

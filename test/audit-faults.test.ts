@@ -64,6 +64,8 @@ describe('audit store outage', { skip }, () => {
     await waitFor('some requests are served', async () => outcomes.filter((o) => o.status < 300).length >= 20);
     await store.stop();
     await waitFor('requests are refused', async () => outcomes.slice(-5).every((o) => o.status === 503));
+    // Readiness is cached for a second: it turns 503 within that.
+    await waitFor('readiness turns false', async () => (await gw.http.get('/readyz')).status === 503);
     const ready = await gw.http.get('/readyz');
     assert.equal(ready.status, 503);
     assert.ok((ready.body.reasons as string[]).some((r) => r.includes('audit')), JSON.stringify(ready.body));

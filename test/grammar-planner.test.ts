@@ -5,7 +5,6 @@ import { AppError } from '../src/errors/app-error.js';
 import { loadSpecFile } from '../src/openapi/load-spec.js';
 import type { Resource } from '../src/openapi/resource.js';
 import { allowEverything, type Decision } from '../src/policy/decision.js';
-import { encodeCursor } from '../src/query/cursor.js';
 import { planCreate, planDelete, planList, planRead, planReplace, planUpdate, toApiRows } from '../src/query/plan.js';
 import type { ReadRequest } from '../src/query/types.js';
 import { ERP_SPEC } from './support/gateway.js';
@@ -80,13 +79,12 @@ describe('planning a list', () => {
     assert.deepEqual(plan.table, { schema: undefined, name: 'CUST_MSTR' });
   });
 
-  it('when a cursor is given, then its values become the keyset position on the database columns', () => {
+  it('when an opened cursor’s values are given, then they become the keyset position on the database columns', () => {
     const order = [
       { column: 'displayOrder', direction: 'asc' as const, nulls: 'last' as const },
       { column: 'code', direction: 'asc' as const, nulls: undefined },
     ];
-    const cursor = encodeCursor(order, [null, 'FAS-00007']);
-    const { plan } = planList(r('items'), read({ order: order.slice(0, 1), cursor }), everything('items'), false);
+    const { plan } = planList(r('items'), read({ order: order.slice(0, 1), cursor: 'opened' }), everything('items'), false, [null, 'FAS-00007']);
     assert.deepEqual(plan.after, {
       terms: [
         { column: 'ORDER', direction: 'asc', nulls: 'last', notNull: false },

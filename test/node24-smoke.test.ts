@@ -57,9 +57,9 @@ test(
       assert.ok(url && token, `the banner names the URL and a token: ${stderr}`);
       const ready = await fetch(`${url}/readyz`);
       assert.equal(ready.status, 200);
-      const res = await fetch(`${url}/order-lines/10001/1`, { headers: { Authorization: `Bearer ${token}` } });
+      const res = await fetch(`${url}/order-lines/10003/1`, { headers: { Authorization: `Bearer ${token}` } });
       assert.equal(res.status, 200);
-      assert.equal(((await res.json()) as { orderNo: number }).orderNo, 10001);
+      assert.equal(((await res.json()) as { orderNo: number }).orderNo, 10003);
       const started = Date.now();
       child.kill('SIGTERM');
       const code = await exited;

@@ -122,6 +122,106 @@ describe('policy evaluation', () => {
   });
 });
 
+describe('claims of the wrong type', () => {
+  const rule = (rows: Record<string, unknown>): PolicyRuleConfig[] => [{ name: 'r', scopes: ['customers:read'], resource: 'customers', rows } as PolicyRuleConfig];
+  const evaluate = (rows: Record<string, unknown>, claims: Record<string, unknown>) =>
+    evaluatePolicy(compilePolicies({ rules: rule(rows) }, spec.resources), principal(['customers:read'], claims), op('listCustomers'));
+  const denial = (result: ReturnType<typeof evaluate>): string => (result.allowed ? 'allowed' : result.error.code);
+
+  test('when a list claim meets any operator but in, then the rule denies instead of reading it as in', () => {
+    for (const operator of ['eq', 'neq', 'lt', 'gte', 'like', 'ilike']) {
+      assert.equal(denial(evaluate({ region: { [operator]: '{claims.region}' } }, { region: ['APAC'] })), 'policy_claim_invalid', operator);
+    }
+  });
+
+  test('when a list claim meets in, as the whole list or as one of its elements, then its elements are the list', () => {
+    for (const value of ['{claims.regions}', ['{claims.regions}'], ['{claims.regions}', 'APAC']]) {
+      const result = evaluate({ region: { in: value } }, { regions: ['EMEA', 'AMER'] });
+      assert.ok(result.allowed);
+      const filter = result.decision.rowFilters[0]!;
+      assert.ok(filter.op === 'in');
+      assert.deepEqual(filter.values, Array.isArray(value) && value.length === 2 ? ['EMEA', 'AMER', 'APAC'] : ['EMEA', 'AMER']);
+    }
+  });
+
+  test('when a claim is an object, a nested list, or of another type than its column, then the rule denies', () => {
+    assert.equal(denial(evaluate({ region: { eq: '{claims.region}' } }, { region: { any: true } })), 'policy_claim_invalid');
+    assert.equal(denial(evaluate({ region: { in: '{claims.regions}' } }, { regions: [['APAC'], 'EMEA'] })), 'policy_claim_invalid');
+    assert.equal(denial(evaluate({ region: { in: '{claims.regions}' } }, { regions: [{}] })), 'policy_claim_invalid');
+    assert.equal(denial(evaluate({ id: { eq: '{claims.customer}' } }, { customer: 'seven' })), 'policy_claim_invalid');
+    assert.equal(denial(evaluate({ id: { eq: '{claims.customer}' } }, { customer: 7.5 })), 'policy_claim_invalid');
+    assert.equal(denial(evaluate({ region: { eq: '{claims.region}' } }, { region: true })), 'policy_claim_invalid');
+  });
+
+  test('when a claim fits its column (a numeric string for an integer, a number for text), then it is bound as that type', () => {
+    const byId = evaluate({ id: { eq: '{claims.customer}' } }, { customer: '7' });
+    assert.ok(byId.allowed);
+    assert.deepEqual(byId.decision.rowFilters, [{ column: 'id', op: 'eq', value: 7, negate: false }]);
+    const byName = evaluate({ name: { eq: '{claims.employee}' } }, { employee: 4711 });
+    assert.ok(byName.allowed);
+    assert.deepEqual(byName.decision.rowFilters, [{ column: 'name', op: 'eq', value: '4711', negate: false }]);
+  });
+});
+
+describe('row rules through a foreign key', () => {
+  const ordersOfRegion: PolicyRuleConfig = {
+    name: 'orders-by-region',
+    scopes: ['orders:read'],
+    resource: 'orders',
+    rows: { customerId: { in: { resource: 'customers', property: 'id', rows: { region: { eq: '{claims.region}' } } } } },
+  };
+
+  test('when a rule goes through the customer key, then the decision holds a subquery in database names with the claim bound', () => {
+    const result = evaluatePolicy(compilePolicies({ rules: [ordersOfRegion] }, spec.resources), principal(['orders:read'], { region: 'EMEA' }), op('listOrders'));
+    assert.ok(result.allowed);
+    assert.deepEqual(result.decision.rowFilters, [
+      {
+        column: 'customerId',
+        op: 'inSubquery',
+        subquery: {
+          table: { schema: undefined, name: 'CUST_MSTR' },
+          column: 'CUST_ID',
+          filters: [{ column: 'REGION', op: 'eq', value: 'EMEA', negate: false }],
+          classifications: { CUST_NAME: 'pii', EMAIL_ADDR: 'pii', 'Credit Limit': 'confidential', Straße: 'pii' },
+        },
+        negate: false,
+      },
+    ]);
+    const missing = evaluatePolicy(compilePolicies({ rules: [ordersOfRegion] }, spec.resources), principal(['orders:read']), op('listOrders'));
+    assert.ok(!missing.allowed && missing.error.code === 'policy_claim_missing');
+  });
+
+  test('when a rule goes through an unknown resource or property, or one of another type, then start-up fails naming it', () => {
+    assert.throws(
+      () =>
+        compilePolicies(
+          {
+            rules: [
+              { ...ordersOfRegion, name: 'a', rows: { customerId: { in: { resource: 'customer', property: 'id', rows: { region: { eq: 'EMEA' } } } } } },
+              { ...ordersOfRegion, name: 'b', rows: { customerId: { in: { resource: 'customers', property: 'idd', rows: { region: { eq: 'EMEA' } } } } } },
+              { ...ordersOfRegion, name: 'c', rows: { customerId: { in: { resource: 'customers', property: 'name', rows: { region: { eq: 'EMEA' } } } } } },
+              { ...ordersOfRegion, name: 'd', rows: { customerId: { in: { resource: 'customers', property: 'id', rows: { regoin: { eq: 'EMEA' } } } } } },
+              { ...ordersOfRegion, name: 'e', rows: { customerId: { in: { resource: 'customers', property: 'id' } } } },
+              { ...ordersOfRegion, name: 'f', rows: { status: { eq: ['OPEN'] } } },
+            ],
+          },
+          spec.resources,
+        ),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const text = err.problems.join('\n');
+        assert.match(text, /\(a\)\.rows\.customerId\.in\.resource: "customer" is not a resource of the contract \(did you mean "customers"\?\)/);
+        assert.match(text, /\(b\)\.rows\.customerId\.in\.property: "idd" is not a property of customers/);
+        assert.match(text, /\(c\)\.rows\.customerId\.in\.property: customers\.name is string, but orders\.customerId is integer/);
+        assert.match(text, /\(d\)\.rows\.customerId\.in\.rows: "regoin" is not a property of customers \(did you mean "region"\?\)/);
+        assert.match(text, /\(e\)\.rows\.customerId\.in\.rows: must name the rows of customers/);
+        assert.match(text, /\(f\)\.rows\.status\.eq: takes one value; only in takes a list/);
+        return true;
+      },
+    );
+  });
+});
+
 describe('policy validation at start-up', () => {
   test('when a rule names an unknown resource or column, then start-up fails naming each, with did-you-mean', () => {
     assert.throws(

@@ -28,7 +28,7 @@ const policies = {
       scopes: ['order-lines:read', 'order-lines:write'],
       resource: 'order-lines',
       operations: ['read', 'update', 'delete'],
-      rows: { orderNo: { eq: '{claims.orders}' } },
+      rows: { orderNo: { in: ['{claims.orders}'] } },
     },
   ],
 };

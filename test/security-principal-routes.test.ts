@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { eventsFor, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 
 const pg = testPostgres();
@@ -49,7 +49,10 @@ describe('principal routes honour per-scope and per-client source allowlists', {
     assert.equal(fromVpn.body.events, undefined);
     const fromOnprem = await gw.http.get('/_gatehouse/audit/events?limit=1').set('Authorization', auth).set('X-Forwarded-For', ONPREM);
     assert.equal(fromOnprem.status, 200, fromOnprem.text);
-    const [event] = (await eventsFor(gw.storeDb, 'pr-events-vpn')).filter((e) => e.kind === 'request');
+    // A refused caller's X-Request-Id is kept apart from the request id (detail.clientRequestId).
+    const [event] = (await gw.storeDb('audit_events').where({ kind: 'request' }).whereRaw(`detail->>'clientRequestId' = ?`, ['pr-events-vpn'])) as Array<
+      Record<string, unknown>
+    >;
     assert.equal(event?.status, 403);
     assert.equal(event?.denied_by, 'network.scopes.audit:read');
     assert.equal(event?.route, '/_gatehouse/audit/events');

@@ -152,6 +152,23 @@ describe('contract checks at start-up', () => {
     }
   });
 
+  it('when mutableKey names a property outside the key, or a read-only key, then the document check says so', async () => {
+    const problems = await startupProblems(
+      variant((d) => {
+        rebind(d, 'order-lines', { mutableKey: ['lineNoo'] });
+        rebind(d, 'customers', { mutableKey: ['id'] });
+        rebind(d, 'items', { mutableKey: 'code' });
+      }),
+    );
+    for (const expected of [
+      'paths./order-lines.x-gatehouse.mutableKey: "lineNoo" is not in the binding\'s key (did you mean "lineNo"?)',
+      'paths./customers.x-gatehouse.mutableKey: "id" is readOnly in the entity schema, so it cannot be changed',
+      'paths./items.x-gatehouse.mutableKey: must be a list of key property names',
+    ]) {
+      assert.ok(problems.includes(expected), `missing "${expected}" in:\n${problems.join('\n')}`);
+    }
+  });
+
   it('when an item path has fewer parameters than the key, then the document check says so', async () => {
     const problems = await startupProblems(variant((d) => rebind(d, 'order-lines', { key: ['orderNo', 'lineNo', 'itemCode'] })));
     assert.ok(problems.some((p) => p.includes('/order-lines/{orderNo}/{lineNo}') && /2 path parameter/.test(p)), problems.join('\n'));

@@ -1,6 +1,7 @@
 // Reading the audit log back: filters, keyset cursors, paged iteration (constant memory) and lookup by id.
 import type { Knex } from 'knex';
 import { ValidationError } from '../errors/app-error.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import type { AuditRecord } from './event.js';
 import { EVENTS_TABLE, rowToRecord } from './event-row.js';
 
@@ -16,6 +17,8 @@ export interface EventFilters {
   readonly outcome?: string;
   readonly status?: number;
   readonly requestId?: string;
+  /** An X-Request-Id a refused caller sent, kept apart from the request id (in the event's detail). */
+  readonly clientRequestId?: string;
   readonly kind?: string;
   readonly instance?: string;
   /** Text that appears in any captured SQL statement (case-insensitive). */
@@ -34,6 +37,7 @@ export const FILTER_NAMES = [
   'outcome',
   'status',
   'requestId',
+  'clientRequestId',
   'kind',
   'instance',
   'sql',
@@ -60,10 +64,53 @@ export function parseEventFilters(get: (name: string) => string | undefined): Ev
   return filters as EventFilters;
 }
 
+/** Parameters of `GET …/events` besides the filters. */
+export const LIST_PARAMS = ['limit', 'cursor', 'format'] as const;
+
+/**
+ * A query string of the auditor API: only the names the endpoint takes, each at most once, and no NUL character
+ * (PostgreSQL text cannot hold one: the store would fail with a 500 rather than refuse). 400 otherwise.
+ */
+export function checkQuery(query: URLSearchParams, allowed: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const [name, value] of query) {
+    if (!allowed.includes(name)) {
+      throw new ValidationError('unexpected_parameter', `"${cleanForMessage(name)}" is not a parameter of this endpoint`, {
+        hint: allowed.length > 0 ? `use ${allowed.join(', ')}${didYouMean(name, allowed)}` : 'this endpoint takes no parameters',
+      });
+    }
+    if (seen.has(name)) throw new ValidationError('duplicate_parameter', `"${name}" may be given once`);
+    seen.add(name);
+    checkText(name, value);
+  }
+}
+
+/** Text the store will compare or bind: no NUL, and not absurdly long. */
+export function checkText(name: string, value: string): void {
+  if (value.includes('\u0000')) throw invalid(name, 'text without NUL characters');
+  if (value.length > 2048) throw invalid(name, 'at most 2048 characters long');
+}
+
+/** ISO 8601 as the store takes it: a date, or a date-time with optional seconds, fraction and offset. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
 export function parseTime(name: string, raw: string): Date {
-  const date = new Date(raw);
-  if (Number.isNaN(date.getTime())) throw invalid(name, 'an ISO 8601 date or date-time, e.g. 2026-01-31T12:00:00Z');
+  const date = ISO_8601.test(raw) ? new Date(raw) : new Date(Number.NaN);
+  // Years 1–9999 only: JavaScript dates reach ±275760, which the store's timestamps (and their text form) do not.
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) {
+    throw invalid(name, 'an ISO 8601 date or date-time from year 1 to 9999, e.g. 2026-01-31T12:00:00Z');
+  }
   return date;
+}
+
+function cleanForMessage(text: string): string {
+  return [...text.slice(0, 64)].map((c) => (isControl(c) ? '?' : c)).join('');
+}
+
+function isControl(char: string): boolean {
+  const code = char.charCodeAt(0);
+  return code < 0x20 || code === 0x7f;
 }
 
 function invalid(name: string, expected: string): ValidationError {
@@ -90,6 +137,8 @@ function applyFilters(q: Knex.QueryBuilder, f: EventFilters): Knex.QueryBuilder 
     const value = f[key];
     if (value !== undefined) q.where(column, value as string | number);
   }
+  // detail is json, read whole elsewhere: this lookup scans, which suits an auditor's search for a planted id.
+  if (f.clientRequestId !== undefined) q.whereRaw(`detail->>'clientRequestId' = ?`, [f.clientRequestId]);
   if (f.sql !== undefined) {
     const pattern = `%${f.sql.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q.whereRaw(`statements::text ilike ?`, [pattern]);
@@ -108,15 +157,30 @@ export function encodeEventCursor(r: Position): string {
   return Buffer.from(JSON.stringify([r.occurredAt, r.instanceId, r.seq])).toString('base64url');
 }
 
+/** The instant as encodeEventCursor writes it (a record's occurredAt: toISOString). */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Every part is checked before it reaches the store: a seq of 1.5 or 1e400, a year the store cannot hold, a NUL
+ * in the instance, or anything but the three values would otherwise fail there (500) instead of here (400).
+ */
 export function decodeEventCursor(cursor: string): Position {
+  const refuse = (): ValidationError => new ValidationError('invalid_cursor', 'the cursor is not one this endpoint issued');
+  if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw refuse();
+  let parts: unknown;
   try {
-    const [occurredAt, instanceId, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof occurredAt !== 'string' || typeof instanceId !== 'string' || typeof seq !== 'number') throw new Error();
-    if (Number.isNaN(Date.parse(occurredAt))) throw new Error();
-    return { occurredAt, instanceId, seq };
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new ValidationError('invalid_cursor', 'the cursor is not one this endpoint issued');
+    throw refuse();
   }
+  if (!Array.isArray(parts) || parts.length !== 3) throw refuse();
+  const [occurredAt, instanceId, seq] = parts as unknown[];
+  if (typeof occurredAt !== 'string' || !CURSOR_TIME.test(occurredAt)) throw refuse();
+  const year = new Date(occurredAt).getUTCFullYear();
+  if (Number.isNaN(year) || year < 1 || year > 9999) throw refuse();
+  if (typeof instanceId !== 'string' || instanceId.length === 0 || instanceId.length > 256 || [...instanceId].some(isControl)) throw refuse();
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw refuse();
+  return { occurredAt, instanceId, seq };
 }
 
 function page(db: Knex, f: EventFilters, after: Position | undefined, limit: number): Knex.QueryBuilder {

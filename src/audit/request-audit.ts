@@ -13,6 +13,8 @@ import type { AuditWriter } from './writer.js';
 /** What is known about the request when an event is built: as far as the pipeline got. */
 export interface RequestFacts {
   readonly requestId: string;
+  /** The caller's X-Request-Id when it was not adopted as the request id: recorded apart, in the detail. */
+  readonly clientRequestId?: string | undefined;
   /** Epoch milliseconds. */
   readonly receivedAt: number;
   readonly startedAt: bigint;
@@ -161,10 +163,13 @@ export class RequestAudit {
   /** Free-form facts; `columns` and `bytesOut` of data requests are read by the migration report (see its migration). */
   private eventDetail(facts: RequestFacts, settlement: Settlement): Record<string, JsonValue> | null {
     const bytesOut = facts.operation ? settlement.bytesOut : undefined;
-    if (!this.detail && !this.columns && bytesOut === undefined) return null;
+    const clientRequestId = facts.clientRequestId;
+    if (!this.detail && !this.columns && bytesOut === undefined && clientRequestId === undefined) return null;
     const detail: Record<string, JsonValue> = { ...this.detail };
     if (this.columns) detail.columns = { select: [...this.columns.select], filter: [...this.columns.filter], order: [...this.columns.order] };
     if (bytesOut !== undefined) detail.bytesOut = bytesOut;
+    // The caller's own X-Request-Id when it was not adopted as the request id (it was refused first): kept apart.
+    if (clientRequestId !== undefined) detail.clientRequestId = cleanString(clientRequestId);
     return detail;
   }
 

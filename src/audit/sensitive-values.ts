@@ -31,10 +31,18 @@ export function sensitiveValues(plan: QueryPlan, resource: Resource | undefined)
   const addRow = (row: Readonly<Record<string, unknown>>): void => {
     for (const [column, value] of Object.entries(row)) add(column, value);
   };
-  const addFilters = (filters: readonly Filter[]): void => {
+  const addFilters = (filters: readonly Filter[], classify = classOf): void => {
     for (const f of filters) {
-      if (f.op === 'in') for (const v of f.values) add(f.column, v);
-      else if (f.op !== 'is') add(f.column, f.value);
+      const cls = classify(f.column);
+      const put = (value: unknown): void => {
+        if (cls !== undefined && value !== null && value !== undefined) out.set(maskKey(value), cls);
+      };
+      if (f.op === 'in') f.values.forEach(put);
+      else if (f.op === 'inSubquery') {
+        // A row rule through another table: its filters bind values of that table's columns.
+        const theirs = f.subquery.classifications;
+        addFilters(f.subquery.filters, (column) => (MASKED_CLASSIFICATIONS.has(theirs[column] ?? '') ? theirs[column] : undefined));
+      } else if (f.op !== 'is') put(f.value);
     }
   };
   switch (plan.kind) {

@@ -14,6 +14,8 @@ export const policiesJsonSchema = {
   properties: {
     /** Key for `hash` masking (HMAC-SHA256); a secret reference in production. */
     maskKey: { type: 'string', minLength: 16 },
+    /** Secret that seals keyset cursors (AES-256-GCM); shared by every replica. Absent: a key per process. */
+    cursorKey: { type: 'string', minLength: 32 },
     rules: {
       type: 'array',
       default: [],

@@ -74,6 +74,11 @@ export interface PolicyRuleConfig {
 
 export interface PoliciesConfig {
   readonly maskKey?: string;
+  /**
+   * Secret that seals keyset cursors (`${file:…}` in production), the same on every replica. Absent: a random key
+   * per process, so cursors do not survive a restart and another replica refuses them.
+   */
+  readonly cursorKey?: string;
   readonly rules: readonly PolicyRuleConfig[];
 }
 

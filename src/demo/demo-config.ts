@@ -30,11 +30,24 @@ export const DEMO_SCOPES = [
   'reports:read',
 ];
 
-/** The claims the demo token carries; `region` drives the customers row rule. */
+/** The claims the demo token carries; `region` drives the row rules of every resource with customer data. */
 export const DEMO_CLAIMS = { region: 'EMEA' } as const;
 
+/** The demo user's own region: the rule every resource carrying customer data follows. */
+const OWN_REGION = { region: { eq: '{claims.region}' } };
+/** Customers of the caller's region, for tables that hold a customer key rather than a region. */
+const OWN_CUSTOMERS = { resource: 'customers', property: 'id', rows: OWN_REGION };
+/** Orders of those customers, for order lines (which hold only the order number). */
+const OWN_ORDERS = { resource: 'orders', property: 'orderNo', rows: { customerId: { in: OWN_CUSTOMERS } } };
+
+/**
+ * Every resource with customer data is bound to the caller's region: directly (customers, balances) or through the
+ * customer key (orders, notes) and the order key (order lines). The item catalogue holds none and is open.
+ */
 const DEMO_POLICIES = {
   maskKey: randomBytes(24).toString('base64url'),
+  // Like the token secret, made per run: the demo's cursors live as long as its process.
+  cursorKey: randomBytes(32).toString('base64url'),
   rules: [
     {
       name: 'customers-by-region',
@@ -42,21 +55,50 @@ const DEMO_POLICIES = {
       scopes: ['customers:read', 'customers:write'],
       resource: 'customers',
       operations: ['read', 'write'],
-      rows: { region: { eq: '{claims.region}' } },
+      rows: OWN_REGION,
       mask: { creditLimit: 'partial' },
       maxAffected: 25,
     },
     {
-      name: 'erp-read',
-      scopes: ['items:read', 'orders:read', 'order-lines:read', 'customer-notes:read', 'customer-balances:read'],
-      resource: '*',
-      operations: ['read'],
+      name: 'orders-by-region',
+      description: 'Orders of the customers of the caller’s region.',
+      scopes: ['orders:read', 'orders:write'],
+      resource: 'orders',
+      operations: ['read', 'write'],
+      rows: { customerId: { in: OWN_CUSTOMERS } },
+      maxAffected: 25,
     },
     {
-      name: 'erp-write',
-      scopes: ['items:write', 'orders:write', 'order-lines:write', 'customer-notes:write'],
-      resource: '*',
-      operations: ['write'],
+      name: 'order-lines-by-region',
+      description: 'Lines of those orders.',
+      scopes: ['order-lines:read', 'order-lines:write'],
+      resource: 'order-lines',
+      operations: ['read', 'write'],
+      rows: { orderNo: { in: OWN_ORDERS } },
+      maxAffected: 25,
+    },
+    {
+      name: 'customer-notes-by-region',
+      description: 'Notes on the customers of the caller’s region.',
+      scopes: ['customer-notes:read', 'customer-notes:write'],
+      resource: 'customer-notes',
+      operations: ['read', 'write'],
+      rows: { customerId: { in: OWN_CUSTOMERS } },
+      maxAffected: 25,
+    },
+    {
+      name: 'customer-balances-by-region',
+      scopes: ['customer-balances:read'],
+      resource: 'customer-balances',
+      operations: ['read'],
+      rows: OWN_REGION,
+    },
+    {
+      name: 'catalogue',
+      description: 'The item catalogue carries no customer data.',
+      scopes: ['items:read', 'items:write'],
+      resource: 'items',
+      operations: ['read', 'write'],
     },
   ],
 };

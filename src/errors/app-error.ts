@@ -100,6 +100,14 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * A key or unique value is taken. One answer wherever it comes from (the database, or a row rule that hides the
+ * row holding it), so the answer never tells whether that row is one the caller may see.
+ */
+export function uniqueViolation(options?: Opts): ConflictError {
+  return new ConflictError('unique_violation', 'a row with the same key or unique value already exists', options);
+}
+
 export class PayloadTooLargeError extends AppError {
   constructor(limit: string, options?: Opts) {
     super('payload_too_large', 413, `the request body exceeds the limit of ${limit}`, options);

@@ -11,7 +11,11 @@ import type { AuditContent } from '../audit/event.js';
 import type { RequestAudit, Settlement } from '../audit/request-audit.js';
 import { auditFacts } from '../pipeline/audit-facts.js';
 import { problemBody } from './problem.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { findOwnRequest, ownRequest, type OwnRequest } from './own-request.js';
+
+/** Headers a 503 keeps when it replaces the held response: the id, and those every answer carries. */
+const KEPT_ON_FAILURE = new Set(['x-request-id', ...SECURITY_HEADERS.map(([name]) => name.toLowerCase())]);
 
 type Args = unknown[];
 type Method = (this: Response, ...args: Args) => unknown;
@@ -160,7 +164,7 @@ class AuditedResponse {
       res.destroy();
       return;
     }
-    for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
+    for (const name of res.getHeaderNames()) if (!KEPT_ON_FAILURE.has(name)) res.removeHeader(name);
     const body = JSON.stringify(problemBody(error, content.path, this.state.reached.id));
     res.statusCode = 503;
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);

@@ -21,6 +21,8 @@ interface Binding {
   model?: string;
   readOnly?: boolean;
   writable?: boolean;
+  /** Key properties a PATCH may change: keys are immutable unless the contract names them here. */
+  mutableKey?: string[];
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -37,7 +39,7 @@ const ITEM_KINDS: Partial<Record<Method, OperationKind>> = {
   put: 'replace',
   delete: 'delete',
 };
-const BINDING_KEYS = new Set(['source', 'table', 'schema', 'key', 'model', 'readOnly', 'writable']);
+const BINDING_KEYS = new Set(['source', 'table', 'schema', 'key', 'model', 'readOnly', 'writable', 'mutableKey']);
 
 export async function loadSpecFile(file: string): Promise<LoadedSpec> {
   let text: string;
@@ -163,6 +165,12 @@ function buildModel(raw: Record<string, unknown>, deref: Record<string, unknown>
         problems.push(`paths.${first.path}.x-gatehouse.key: "${k}" is not a property of the entity${didYouMean(k, columns.keys())}`);
       }
     }
+    const mutableKey = (first.binding.mutableKey ?? []).map((k) => columns.get(k)?.name ?? byColumn.get(k)?.name ?? k);
+    for (const k of mutableKey) {
+      const at = `paths.${first.path}.x-gatehouse.mutableKey`;
+      if (!key.includes(k)) problems.push(`${at}: "${k}" is not in the binding's key${didYouMean(k, key)}`);
+      else if (columns.get(k)?.readOnly) problems.push(`${at}: "${k}" is readOnly in the entity schema, so it cannot be changed`);
+    }
     const itemPath = itemPaths[0];
     if (itemPath && first.binding.key && itemPath.params.length !== key.length) {
       problems.push(
@@ -174,6 +182,7 @@ function buildModel(raw: Record<string, unknown>, deref: Record<string, unknown>
       source: first.binding.source,
       table: { schema: tableSchema, name: table },
       key,
+      mutableKey,
       columns,
       byColumn,
       entitySchema: entity.schema,
@@ -236,6 +245,13 @@ function checkBinding(path: string, value: unknown, problems: string[]): Binding
   if (b.model !== undefined && typeof b.model !== 'string') problems.push(`${at}.model: must be a schema name`);
   if (b.key !== undefined && (!Array.isArray(b.key) || b.key.length === 0 || !b.key.every((k) => typeof k === 'string'))) {
     problems.push(`${at}.key: must be a non-empty list of property names`);
+  }
+  if (b.mutableKey !== undefined) {
+    if (!Array.isArray(b.mutableKey) || !b.mutableKey.every((k) => typeof k === 'string')) {
+      problems.push(`${at}.mutableKey: must be a list of key property names`);
+    } else if (b.key === undefined && b.mutableKey.length > 0) {
+      problems.push(`${at}.mutableKey: needs an explicit key in the binding`);
+    }
   }
   for (const flag of ['readOnly', 'writable'] as const) {
     if (b[flag] !== undefined && typeof b[flag] !== 'boolean') problems.push(`${at}.${flag}: must be true or false`);

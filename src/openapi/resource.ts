@@ -42,6 +42,11 @@ export interface Resource {
   readonly table: TableRef;
   /** Key columns, in API names, in path-parameter order (the binding's `key`, else the primary key). */
   key: readonly string[];
+  /**
+   * Key properties a PATCH may change (`mutableKey` in the binding). Keys are immutable otherwise: a change of key
+   * moves a row, which neither `readOnly` nor a rule's write columns would otherwise stop.
+   */
+  readonly mutableKey: readonly string[];
   readonly columns: ReadonlyMap<string, ResourceColumn>;
   /** Columns by database name, for mapping rows back to API names. */
   readonly byColumn: ReadonlyMap<string, ResourceColumn>;

@@ -5,6 +5,7 @@ import { clientOf, operationOf, principalOf, type Reached } from './exchange.js'
 export function auditFacts(reached: Reached): RequestFacts {
   return {
     requestId: reached.id,
+    clientRequestId: reached.clientRequestId,
     receivedAt: reached.receivedAt,
     startedAt: reached.startedAt,
     method: reached.method,

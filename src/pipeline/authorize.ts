@@ -10,7 +10,8 @@ import type { CompiledPolicy } from '../policy/compile-policies.js';
 import { allowEverything, type Decision } from '../policy/decision.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { missingToken } from '../auth/unauthenticated.js';
-import { isAnonymous, type Authenticated, type Authorized, type Routed } from './exchange.js';
+import { settleRequestId } from '../http/request-id.js';
+import { isAnonymous, type Authenticated, type Authorized, type Incoming, type Routed } from './exchange.js';
 
 /** A gateway endpoint that needs a principal: its scope, and its route and id for the audit log. */
 export interface GatewayRoute {
@@ -33,7 +34,7 @@ export function authorizeStage(network: NetworkPolicy, policy: CompiledPolicy | 
         decision = allowEverything(resource);
         open.set(resource, decision);
       }
-      return { ...x, decision };
+      return admitted({ ...x, decision });
     }
     admitAddress(network, x, caller);
     if (policy === undefined) throw missingToken();
@@ -43,8 +44,21 @@ export function authorizeStage(network: NetworkPolicy, policy: CompiledPolicy | 
       e.deniedBy ??= evaluation.rule ?? e.code;
       throw e;
     }
-    return { ...x, decision: evaluation.decision };
+    return admitted({ ...x, decision: evaluation.decision });
   };
+}
+
+/**
+ * The caller passed every check its route needs: from here on its own X-Request-Id, when it sent a well-formed one,
+ * is the request's id (in the answer, the log line and the audit event). The header entry is replaced in place, so
+ * what later stages append to the list, and what a door has already written of it, stay where they are.
+ */
+export function admitted<X extends Incoming>(x: X): X {
+  const ids = settleRequestId(x.id, x.clientRequestId, true);
+  if (ids.requestId === x.id) return x;
+  const at = x.replyHeaders.findIndex(([name]) => name === 'X-Request-Id');
+  if (at >= 0) x.replyHeaders[at] = ['X-Request-Id', ids.requestId];
+  return { ...x, id: ids.requestId, clientRequestId: ids.clientRequestId };
 }
 
 /**

@@ -15,8 +15,10 @@ export type HeaderList = Array<[name: string, value: string]>;
 
 /** Stage 1: what arrived, before anything about it is believed. */
 export interface Incoming {
-  /** The gateway's id for this request (a client's own X-Request-Id is kept apart, in the audit record). */
+  /** The request's id: the gateway's own, or the caller's X-Request-Id once the caller is admitted (authorize). */
   readonly id: string;
+  /** The caller's well-formed X-Request-Id while it is not the request's id (recorded apart in the audit event). */
+  readonly clientRequestId: string | undefined;
   readonly startedAt: bigint;
   /** Epoch milliseconds. */
   readonly receivedAt: number;

@@ -8,6 +8,7 @@ import type { Settlement } from '../audit/request-audit.js';
 import type { Logger } from '../observability/logger.js';
 import { repeatedFailureLog, type RepeatedFailureLog } from '../observability/repeated-failure-log.js';
 import { createRequestLog, type RequestLogEntry } from '../observability/request-log.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { auditFacts } from './audit-facts.js';
 import { operationOf, type HeaderList, type Reached } from './exchange.js';
 import { problemReply, type BodyStream, type HeaderValue, type Reply } from './reply.js';
@@ -41,7 +42,7 @@ export function finishStage(deps: FinishDeps): Finish {
         } catch (err) {
           answer = failClosed(auditor, audit.hasIntents, content, err, reached);
           // Nothing of the refused answer goes out: not its headers either.
-          replyHeaders = [['X-Request-Id', reached.id]];
+          replyHeaders = [['X-Request-Id', reached.id], ...SECURITY_HEADERS.map(([name, value]): [string, string] => [name, value])];
         }
       }
       audit.finish();

@@ -1,12 +1,13 @@
-// Stage 1: the request as it arrived: its id, start time, and its audit record (when the audit log is on).
+// Stage 1: the request as it arrived: its id, start time, and its audit record (when the audit log is on). The id is
+// the gateway's own; a caller's X-Request-Id is kept apart until the caller is admitted (see request-id.ts).
 import type { IncomingMessage } from 'node:http';
 import { AuditUnavailableError } from '../audit/audit-unavailable-error.js';
 import type { Auditor } from '../audit/auditor.js';
 import { RequestAudit } from '../audit/request-audit.js';
+import { clientRequestIdFrom, settleRequestId } from '../http/request-id.js';
+import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { newId } from '../util/ids.js';
 import type { Incoming } from './exchange.js';
-
-const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface IncomingOptions {
   /** Whether this request gets an audit record (the gateway's health probes do not, unless configured). */
@@ -16,11 +17,11 @@ export interface IncomingOptions {
 export function incomingStage(auditor: Auditor | undefined): (message: IncomingMessage, path: string, query: string, options?: IncomingOptions) => Incoming {
   const strict = auditor?.config.mode === 'strict';
   return (message, path, query, options) => {
-    const sent = message.headers['x-request-id'];
-    const id = typeof sent === 'string' && WELL_FORMED_ID.test(sent) ? sent : newId();
+    const { requestId: id, clientRequestId } = settleRequestId(newId(), clientRequestIdFrom(message.headers['x-request-id']), false);
     const audit = auditor && (options?.audited ?? true) ? new RequestAudit(auditor.writer, strict) : undefined;
     return {
       id,
+      clientRequestId,
       startedAt: process.hrtime.bigint(),
       receivedAt: Date.now(),
       method: message.method ?? 'GET',
@@ -29,7 +30,7 @@ export function incomingStage(auditor: Auditor | undefined): (message: IncomingM
       headers: message.headers,
       peer: message.socket.remoteAddress,
       message,
-      replyHeaders: [['X-Request-Id', id]],
+      replyHeaders: [['X-Request-Id', id], ...SECURITY_HEADERS.map(([name, value]): [string, string] => [name, value])],
       audit,
     };
   };

@@ -1,13 +1,15 @@
-// Stage 9, pure: (operation, input, decision) → the query plan. No SQL text and no I/O here or below.
-import { planCreate, planDelete, planList, planRead, planReplace, planUpdate } from '../query/plan.js';
-import type { Planned, Validated } from './exchange.js';
+// Stage 9, pure: (operation, input, decision) → the query plan. No SQL text and no I/O here or below. A list's cursor
+// is opened here (it only holds values, sealed with `cursorKey`), so the planner gets plain values.
+import { cursorScope, openCursor } from '../query/cursor.js';
+import { listOrder, planCreate, planDelete, planList, planRead, planReplace, planUpdate } from '../query/plan.js';
+import { principalOf, type Planned, type Validated } from './exchange.js';
 import type { PlannedQuery } from './planned-query.js';
 
-export function planStage(): (x: Validated) => Planned {
-  return (x) => ({ ...x, planned: planOperation(x) });
+export function planStage(cursorKey: Buffer): (x: Validated) => Planned {
+  return (x) => ({ ...x, planned: planOperation(x, cursorKey) });
 }
 
-function planOperation(x: Validated): PlannedQuery {
+function planOperation(x: Validated, cursorKey: Buffer): PlannedQuery {
   const { input, decision } = x;
   const resource = x.operation.resource;
   const representation = input.prefs.return === 'representation';
@@ -19,8 +21,10 @@ function planOperation(x: Validated): PlannedQuery {
         const list = planList(resource, input.read, decision, false);
         return { kind: 'export', plan: { ...list.plan, limit: list.pageSize }, list };
       }
-      const list = planList(resource, input.read, decision, input.prefs.count === 'exact');
-      return { kind: 'list', plan: list.plan, list };
+      const cursor = cursorScope(resource.name, input.read, listOrder(resource, input.read), decision, principalOf(x));
+      const after = input.read.cursor === undefined ? undefined : openCursor(cursorKey, cursor, input.read.cursor);
+      const list = planList(resource, input.read, decision, input.prefs.count === 'exact', after);
+      return { kind: 'list', plan: list.plan, list, cursor };
     }
     case 'read':
       return { kind: 'rows', plan: planRead(resource, input.key, input.select, decision), returning: input.select };

@@ -2,7 +2,7 @@
 import { NotFoundError } from '../errors/app-error.js';
 import type { Resource } from '../openapi/resource.js';
 import { maskRows } from '../policy/mask.js';
-import { encodeCursor } from '../query/cursor.js';
+import { sealCursor } from '../query/cursor.js';
 import { toApiRows } from '../query/plan.js';
 import type { DbRow } from '../query/types.js';
 import { appliedPreferences } from '../http/prefer.js';
@@ -11,7 +11,7 @@ import { emptyReply, jsonReply, type HeaderValue, type Reply } from './reply.js'
 import type { RowFormat } from './operation-input.js';
 import { CONTENT_TYPES, csvHeader, csvLine, formatRows } from './row-formats.js';
 
-export function respondStage(maskKey: string | undefined): (x: Executed) => Reply {
+export function respondStage(maskKey: string | undefined, cursorKey: Buffer): (x: Executed) => Reply {
   const shape = (x: Executed, rows: readonly DbRow[], names: readonly string[]): Record<string, unknown>[] =>
     maskRows(toApiRows(x.operation.resource, rows, names), x.decision.masks, maskKey);
 
@@ -39,7 +39,7 @@ export function respondStage(maskKey: string | undefined): (x: Executed) => Repl
           const values = list.order.map((t) => last[resource.columns.get(t.column)!.column] ?? null);
           const next = new URLSearchParams(x.query);
           next.delete('offset');
-          next.set('cursor', encodeCursor(list.order, values));
+          next.set('cursor', sealCursor(cursorKey, planned.cursor, values));
           if (!next.has('limit')) next.set('limit', String(list.pageSize));
           headers.Link = `<${x.path}?${next.toString()}>; rel="next"`;
         }

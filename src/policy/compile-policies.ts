@@ -9,8 +9,22 @@ export interface RowCondition {
   /** API property name. */
   readonly column: string;
   readonly op: FilterOpName;
-  /** A literal, or a claim reference resolved per request. */
+  /** A literal, or a claim reference resolved per request; for `in`, a list of them or one list-valued claim. */
   readonly value: unknown;
+  /** `in` through another resource: the column's value must be one of `through.property` over its rows. */
+  readonly through?: RowThrough;
+}
+
+/**
+ * A row rule that goes through a foreign key, for tables without the column the rule is about: order lines belong
+ * to the caller when their order does, orders when their customer does. Expressed structurally (an `in` subquery
+ * the planner builds), never as SQL text.
+ */
+export interface RowThrough {
+  readonly resource: Resource;
+  /** API property of `resource` whose values the outer column must be among (usually its key). */
+  readonly property: string;
+  readonly rows: readonly RowCondition[];
 }
 
 export interface CompiledRule {
@@ -120,16 +134,7 @@ function compileRule(
   for (const name of Object.keys(rule.mask ?? {})) {
     if (read && !read.has(name)) problems.push(`${at}.mask: "${name}" is masked but not readable under this rule`);
   }
-  const rows: RowCondition[] = [];
-  for (const [column, ops] of Object.entries(rule.rows ?? {})) {
-    for (const [op, raw] of Object.entries(ops)) {
-      rows.push({ column, op: op as FilterOpName, value: parseValue(raw, `${at}.rows.${column}.${op}`, problems) });
-      if (op === 'in' && !Array.isArray(raw)) problems.push(`${at}.rows.${column}.in: must be a list`);
-      if (op === 'is' && !['null', 'not_null', 'true', 'false'].includes(String(raw))) {
-        problems.push(`${at}.rows.${column}.is: must be null, not_null, true or false`);
-      }
-    }
-  }
+  const rows = resource ? compileRows(rule.rows ?? {}, resource, `${at}.rows`, resources, problems, 0) : [];
   const force = Object.fromEntries(
     Object.entries(rule.force ?? {}).map(([k, v]) => [k, parseValue(v, `${at}.force.${k}`, problems)]),
   );
@@ -149,6 +154,88 @@ function compileRule(
     mask: new Map(Object.entries(rule.mask ?? {})),
     maxAffected: rule.maxAffected,
   };
+}
+
+/** Deep enough for order lines → orders → customers → …; a deeper chain is more likely a mistake than a design. */
+const MAX_THROUGH_DEPTH = 4;
+
+function compileRows(
+  raw: Readonly<Record<string, unknown>>,
+  resource: Resource,
+  at: string,
+  resources: ReadonlyMap<string, Resource>,
+  problems: string[],
+  depth: number,
+): RowCondition[] {
+  const rows: RowCondition[] = [];
+  for (const [column, ops] of Object.entries(raw)) {
+    if (!resource.columns.has(column)) continue; // reported by checkColumns (top level) or below (through)
+    for (const [op, value] of Object.entries(ops as Record<string, unknown>)) {
+      const where = `${at}.${column}.${op}`;
+      if (op === 'in' && isThrough(value)) {
+        const through = compileThrough(value, resource, column, where, resources, problems, depth + 1);
+        if (through) rows.push({ column, op: 'in', value: undefined, through });
+        continue;
+      }
+      const parsed = parseValue(value, where, problems);
+      // `in` takes a list (of literals and claim references) or one claim reference holding a list.
+      if (op === 'in' && !Array.isArray(value) && !isClaimRef(parsed)) {
+        problems.push(`${where}: must be a list, a claim reference, or { resource, property, rows }`);
+      }
+      if (op !== 'in' && (Array.isArray(value) || (typeof value === 'object' && value !== null))) {
+        problems.push(`${where}: takes one value; only in takes a list`);
+      }
+      if (op === 'is' && !['null', 'not_null', 'true', 'false'].includes(String(value))) {
+        problems.push(`${where}: must be null, not_null, true or false`);
+      }
+      rows.push({ column, op: op as FilterOpName, value: parsed });
+    }
+  }
+  return rows;
+}
+
+function isThrough(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function compileThrough(
+  raw: Record<string, unknown>,
+  outer: Resource,
+  column: string,
+  at: string,
+  resources: ReadonlyMap<string, Resource>,
+  problems: string[],
+  depth: number,
+): RowThrough | undefined {
+  const before = problems.length;
+  for (const k of Object.keys(raw)) {
+    if (!['resource', 'property', 'rows'].includes(k)) problems.push(`${at}.${k}: unknown key${didYouMean(k, ['resource', 'property', 'rows'])}`);
+  }
+  if (depth > MAX_THROUGH_DEPTH) problems.push(`${at}: goes through more than ${MAX_THROUGH_DEPTH} resources`);
+  const name = typeof raw.resource === 'string' ? raw.resource : '';
+  const resource = resources.get(name);
+  if (!resource) {
+    problems.push(`${at}.resource: "${name}" is not a resource of the contract${didYouMean(name, resources.keys())}`);
+    return undefined;
+  }
+  if (resource.source !== outer.source) problems.push(`${at}.resource: ${name} is on another source than ${outer.name}`);
+  const property = typeof raw.property === 'string' ? raw.property : '';
+  const target = resource.columns.get(property);
+  if (!target) {
+    problems.push(`${at}.property: "${property}" is not a property of ${name}${didYouMean(property, resource.columns.keys())}`);
+  } else if (target.kind !== outer.columns.get(column)!.kind) {
+    problems.push(`${at}.property: ${name}.${property} is ${target.kind}, but ${outer.name}.${column} is ${outer.columns.get(column)!.kind}`);
+  }
+  const rawRows = raw.rows;
+  if (typeof rawRows !== 'object' || rawRows === null || Array.isArray(rawRows) || Object.keys(rawRows).length === 0) {
+    problems.push(`${at}.rows: must name the rows of ${name} to go through, like { region: { eq: "{claims.region}" } }`);
+    return undefined;
+  }
+  for (const c of Object.keys(rawRows)) {
+    if (!resource.columns.has(c)) problems.push(`${at}.rows: "${c}" is not a property of ${name}${didYouMean(c, resource.columns.keys())}`);
+  }
+  const rows = compileRows(rawRows as Record<string, unknown>, resource, `${at}.rows`, resources, problems, depth);
+  return problems.length === before ? { resource, property, rows } : undefined;
 }
 
 function parseValue(raw: unknown, at: string, problems: string[]): unknown {

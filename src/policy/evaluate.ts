@@ -1,7 +1,7 @@
 // Pure policy evaluation: (policy, principal, operation) → Decision, or the error that denies. No I/O.
 import type { Principal } from '../auth/principal.js';
 import { type AppError, ForbiddenError } from '../errors/app-error.js';
-import type { Operation, Resource } from '../openapi/resource.js';
+import type { Operation, Resource, ResourceColumn } from '../openapi/resource.js';
 import type { Filter, FilterValue } from '../query/types.js';
 import { isClaimRef, type CompiledPolicy, type CompiledRule, type RowCondition } from './compile-policies.js';
 import type { ColumnGrant, Decision } from './decision.js';
@@ -78,42 +78,79 @@ function decide(policy: CompiledPolicy, rule: CompiledRule, principal: Principal
   const rowFilters = rule.rows.map((cond) => toFilter(cond, principal, resource, rule.name));
   const forced: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(rule.force)) {
-    forced[column] = resolve(value, principal, resource.columns.get(column)!.kind, rule.name);
+    forced[column] = resolve(value, principal, resource.columns.get(column)!, rule.name);
   }
   return { visible, filterable, masks, writable, rowFilters, forced, maxAffected: rule.maxAffected, rule: rule.name, exportAll: rule.export };
 }
 
+/** A row condition → a filter in the resource's API names (a `through` subquery is in database names already). */
 function toFilter(cond: RowCondition, principal: Principal, resource: Resource, ruleName: string): Filter {
-  const kind = resource.columns.get(cond.column)!.kind;
+  const column = resource.columns.get(cond.column)!;
+  if (cond.through) {
+    const { resource: other, property, rows } = cond.through;
+    const dbName = (name: string): string => other.columns.get(name)!.column;
+    const filters = rows.map((c) => toFilter(c, principal, other, ruleName)).map((f) => ({ ...f, column: dbName(f.column) }));
+    const classifications = Object.fromEntries(
+      [...other.columns.values()].filter((c) => c.classification !== undefined).map((c) => [c.column, c.classification!]),
+    );
+    return {
+      column: cond.column,
+      op: 'inSubquery',
+      subquery: { table: { schema: other.table.schema, name: other.table.name }, column: dbName(property), filters, classifications },
+      negate: false,
+    };
+  }
   if (cond.op === 'is') {
     return { column: cond.column, op: 'is', value: String(cond.value) as 'null' | 'not_null' | 'true' | 'false', negate: false };
   }
   if (cond.op === 'in') {
-    const values = (cond.value as unknown[]).flatMap((v) => {
-      const resolved = resolve(v, principal, kind, ruleName);
+    // Each element is a literal or a claim; a claim may hold a list, whose elements join the list. Nothing deeper.
+    const items = Array.isArray(cond.value) ? (cond.value as unknown[]) : [cond.value];
+    const values = items.flatMap((item) => {
+      const resolved = resolve(item, principal, column, ruleName, 'list');
       return Array.isArray(resolved) ? resolved : [resolved];
     });
     return { column: cond.column, op: 'in', values: values as FilterValue[], negate: false };
   }
-  const value = resolve(cond.value, principal, kind, ruleName);
-  if (Array.isArray(value)) {
-    // A list-valued claim with eq means "any of these".
-    return { column: cond.column, op: 'in', values: value as FilterValue[], negate: false };
-  }
+  // Every other operator compares with one value: a list-valued claim here would change what the rule means.
+  const value = resolve(cond.value, principal, column, ruleName, 'one');
   return { column: cond.column, op: cond.op, value: value as FilterValue, negate: false };
 }
 
-/** A claim reference → the claim's value (coerced to the column's kind); a missing claim denies, never widens. */
-function resolve(value: unknown, principal: Principal, kind: string, ruleName: string): unknown {
+/**
+ * A claim reference → the claim's value; a literal as written. A missing claim denies, never widens. A claim's type
+ * must fit where it is used: one scalar of the column's type, or (`list`, for `in`) a list of them. A token whose
+ * claim has another shape is denied (403 policy_claim_invalid) rather than read another way.
+ */
+function resolve(value: unknown, principal: Principal, column: ResourceColumn, ruleName: string, expect: 'one' | 'list' = 'one'): unknown {
   if (!isClaimRef(value)) return value;
+  const name = value.claim.join('.');
   let current: unknown = principal.claims;
   for (const part of value.claim) {
-    current = typeof current === 'object' && current !== null ? (current as Record<string, unknown>)[part] : undefined;
+    current = typeof current === 'object' && current !== null && !Array.isArray(current) ? (current as Record<string, unknown>)[part] : undefined;
   }
-  if (current === undefined || current === null || (typeof current === 'object' && !Array.isArray(current))) {
-    throw new ForbiddenError('policy_claim_missing', `the token lacks the claim ${value.claim.join('.')} that rule ${ruleName} needs`);
+  if (current === undefined || current === null) {
+    throw new ForbiddenError('policy_claim_missing', `the token lacks the claim ${name} that rule ${ruleName} needs`);
   }
-  const coerce = (v: unknown): unknown =>
-    (kind === 'integer' || kind === 'number') && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
-  return Array.isArray(current) ? current.map(coerce) : coerce(current);
+  if (Array.isArray(current) && expect === 'list') return current.map((v) => scalar(v, column, name, ruleName));
+  return scalar(current, column, name, ruleName);
+}
+
+function scalar(value: unknown, column: ResourceColumn, claim: string, ruleName: string): FilterValue {
+  const invalid = (): ForbiddenError =>
+    new ForbiddenError('policy_claim_invalid', `the claim ${claim} does not have the type rule ${ruleName} needs`);
+  const numeric = column.kind === 'integer' || column.kind === 'number';
+  if (numeric) {
+    const n = typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n) || (column.kind === 'integer' && !Number.isInteger(n))) throw invalid();
+    return n;
+  }
+  if (column.kind === 'boolean') {
+    if (typeof value !== 'boolean') throw invalid();
+    return value;
+  }
+  if (typeof value === 'string') return value;
+  // A number names a text value unambiguously (an employee number in a text column); nothing else does.
+  if (typeof value === 'number' && Number.isFinite(value) && (column.kind === 'string' || column.kind === 'unknown')) return String(value);
+  throw invalid();
 }

@@ -1,6 +1,6 @@
 // The executor: QueryPlan → statements (prepared per shape) → the source's driver → rows. Every statement it runs,
 // transaction control included, is reported to the observer it is given (the request's audit record).
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, uniqueViolation } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { Session, type ExecutionObserver } from './session.js';
 import { createStatementCache, type StatementCache } from './statement-cache.js';
@@ -100,8 +100,10 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
       const insert: StatementSpec = { kind: 'insert', table: plan.table, rows: plan.rows, returning: plan.returning, conflict: plan.conflict };
       if (!check) return { rows: await s.rows(insert) };
       return s.transaction(async () => {
-        // An upsert must not reach a row the caller may not see: refuse if any given key exists outside the rule.
-        if (plan.conflict) await refuseHiddenKeys(s, plan.table, plan.rows, check);
+        await precheckRowRule(s, plan.table, plan.rows, check);
+        // An upsert must not reach a row the caller may not see (see refuseHiddenKeys / requireVisibleKeys).
+        if (plan.conflict && check.keysWritable) await refuseHiddenKeys(s, plan.table, plan.rows, check);
+        else if (plan.conflict) await requireVisibleKeys(s, plan.table, plan.rows, check);
         const rows = await s.rows(insert);
         await verifyRowRule(s, plan.table, rows, check);
         return { rows };
@@ -109,6 +111,7 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
     }
     case 'update':
       return s.transaction(async () => {
+        if (plan.check) await precheckRowRule(s, plan.table, [plan.set], plan.check);
         const rows = await s.rows({ kind: 'update', table: plan.table, set: plan.set, filters: plan.filters, returning: plan.returning });
         guardAffected(rows.length, plan.maxAffected);
         if (plan.check) await verifyRowRule(s, plan.table, rows, plan.check);
@@ -122,6 +125,7 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
       });
     case 'replace':
       return s.transaction(async () => {
+        if (plan.check) await precheckRowRule(s, plan.table, [{ ...plan.set, ...plan.key }], plan.check);
         const byKey = Object.entries(plan.key).map(([column, value]) => ({
           column,
           op: 'eq' as const,
@@ -140,6 +144,8 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
           if (plan.check) await verifyRowRule(s, plan.table, updated, plan.check);
           return { rows: updated };
         }
+        // A caller that may not choose keys only replaces rows it can see; one that may learns a key is taken.
+        if (plan.check && !plan.check.keysWritable) throw keyNotVisible();
         if (plan.check) await refuseHiddenKeys(s, plan.table, [plan.key], plan.check);
         const inserted = await s.rows({
           kind: 'insert',
@@ -166,15 +172,51 @@ function keyNotUnique(): ConflictError {
 async function verifyRowRule(s: Session, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
   if (rows.length === 0) return;
   const n = await s.count({ kind: 'countKeys', table, key: check.key, rows, filters: check.filters, negate: false });
-  if (n < rows.length) {
-    throw new ForbiddenError('row_rule_violation', 'the written row would fall outside the rows you may write; nothing was changed');
-  }
+  if (n < rows.length) throw rowRuleViolation();
 }
 
-/** A key that exists but lies outside the rule answers 404, as if absent: its existence is not disclosed. */
+/**
+ * The row rule, checked on the values a write would store before it runs, for the conditions on columns the write
+ * sets (the others are left to verifyRowRule). A row the rule would refuse is refused first, whatever else is
+ * wrong with it: a key or foreign key outside the rule then answers 403 whether or not a row holds it, so neither a
+ * unique violation (409) nor a foreign-key violation tells the caller that a row outside its rule exists.
+ */
+async function precheckRowRule(s: Session, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
+  const filters = check.filters.filter((f) => rows.length > 0 && rows.every((row) => row[f.column] !== undefined));
+  if (filters.length === 0) return;
+  const columns = [...new Set(filters.map((f) => f.column))];
+  const candidates = JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]]))));
+  const n = await s.count({ kind: 'countCandidates', table, candidates, filters });
+  if (n < rows.length) throw rowRuleViolation();
+}
+
+/**
+ * Upsert or PUT by a caller that may choose keys, onto a key held by a row outside its rule: the same 409 as when
+ * the key is taken by a row it can see. It may learn a key is taken, as the key's uniqueness is shared by all rows;
+ * it never reaches the row.
+ */
 async function refuseHiddenKeys(s: Session, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
   const n = await s.count({ kind: 'countKeys', table, key: check.key, rows, filters: check.filters, negate: true });
-  if (n > 0) throw new NotFoundError('row_not_found', 'no row with that key is visible to you');
+  if (n > 0) throw uniqueViolation();
+}
+
+/**
+ * Upsert by a caller that may not choose keys: every key must name a row it can see (locked until the commit, so
+ * it cannot vanish and be recreated under the caller's key). A free key and a hidden one answer the same 404.
+ */
+async function requireVisibleKeys(s: Session, table: TableTarget, rows: readonly DbRow[], check: RowCheck): Promise<void> {
+  const found = await s.rows({ kind: 'lockKeys', table, key: check.key, rows, filters: check.filters });
+  const identity = (row: DbRow): string => JSON.stringify(check.key.map((c) => String(row[c])));
+  const visible = new Set(found.map(identity));
+  if (!rows.every((row) => visible.has(identity(row)))) throw keyNotVisible();
+}
+
+function keyNotVisible(): NotFoundError {
+  return new NotFoundError('row_not_found', 'no row with that key is visible to you');
+}
+
+function rowRuleViolation(): ForbiddenError {
+  return new ForbiddenError('row_rule_violation', 'the written row would fall outside the rows you may write; nothing was changed');
 }
 
 /** Rolls the transaction back (by throwing inside it) when a collection write touches more rows than allowed. */

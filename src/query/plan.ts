@@ -3,7 +3,6 @@ import { ForbiddenError, ValidationError } from '../errors/app-error.js';
 import type { Resource } from '../openapi/resource.js';
 import type { Decision } from '../policy/decision.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { decodeCursor } from './cursor.js';
 import type { DbRow, Filter, FilterValue, OrderTerm, QueryPlan, ReadRequest, RowCheck, TableTarget } from './types.js';
 
 export type SelectPlan = Extract<QueryPlan, { kind: 'select' }>;
@@ -26,18 +25,28 @@ export function tableOf(resource: Resource): TableTarget {
   return { schema: resource.table.schema, name: resource.table.name };
 }
 
-export function planList(resource: Resource, req: ReadRequest, decision: Decision, count: boolean): ListPlan {
-  const selected = req.select ?? [...decision.visible];
+/** The order a list is read in: the requested terms, then the key columns not among them (a total order). */
+export function listOrder(resource: Resource, req: ReadRequest): OrderTerm[] {
   const order = [...req.order];
   for (const key of resource.key) {
     if (!order.some((t) => t.column === key)) order.push({ column: key, direction: 'asc', nulls: undefined });
   }
+  return order;
+}
+
+/** `after`: the values of `listOrder` the page starts after, from the caller's cursor once it has been opened. */
+export function planList(
+  resource: Resource,
+  req: ReadRequest,
+  decision: Decision,
+  count: boolean,
+  after?: readonly unknown[],
+): ListPlan {
+  const selected = req.select ?? [...decision.visible];
+  const order = listOrder(resource, req);
   const fetched = [...new Set([...selected, ...order.map((t) => t.column)])];
   const pageSize = req.limit ?? 1;
-  const after =
-    req.cursor === undefined
-      ? undefined
-      : { terms: order.map((t) => toDbTerm(resource, t)), values: decodeCursor(req.cursor, order) };
+  if (req.cursor !== undefined && after === undefined) throw new Error('planner: a cursor must be opened before planning');
   return {
     selected,
     order,
@@ -48,7 +57,7 @@ export function planList(resource: Resource, req: ReadRequest, decision: Decisio
       columns: fetched.map((c) => dbName(resource, c)),
       filters: toDbFilters(resource, [...decision.rowFilters, ...req.filters]),
       order: order.map((t) => toDbTerm(resource, t)),
-      after,
+      after: after === undefined ? undefined : { terms: order.map((t) => toDbTerm(resource, t)), values: after },
       limit: pageSize + 1,
       offset: req.offset,
       count,
@@ -94,7 +103,7 @@ export function planCreate(
     }
   }
   const rows = bodies.map((body, index) => {
-    checkWritable(resource, body, decision, { allowKey: upsert, at: bodies.length > 1 ? `/${index}` : '' });
+    checkWritable(resource, body, decision, { keys: upsert ? 'identify' : 'set', at: bodies.length > 1 ? `/${index}` : '' });
     return toDbRow(resource, { ...body, ...decision.forced });
   });
   return {
@@ -120,11 +129,12 @@ export function planUpdate(
   returning: readonly string[],
   maxAffected: number | undefined,
 ): UpdatePlan {
-  checkWritable(resource, body, decision, { allowKey: true, at: '' });
+  const set = withoutPinnedKey(resource, body, filters);
+  checkWritable(resource, set, decision, { keys: 'change', at: '' });
   return {
     kind: 'update',
     table: tableOf(resource),
-    set: toDbRow(resource, body),
+    set: toDbRow(resource, set),
     filters: toDbFilters(resource, [...decision.rowFilters, ...filters]),
     returning: withKey(resource, decision, returning).map((c) => dbName(resource, c)),
     maxAffected,
@@ -152,7 +162,7 @@ export function planReplace(
     }
   });
   const withoutKey = Object.fromEntries(Object.entries(body).filter(([k]) => !resource.key.includes(k)));
-  checkWritable(resource, withoutKey, decision, { allowKey: false, at: '' });
+  checkWritable(resource, withoutKey, decision, { keys: 'set', at: '' });
   const set: Record<string, unknown> = {};
   for (const name of decision.writable) {
     if (resource.key.includes(name)) continue;
@@ -188,6 +198,16 @@ export function planDelete(
   };
 }
 
+/**
+ * A PATCH body may repeat a key value its filters already pin (`PATCH /customers/7 {"id": 7, …}`, or
+ * `?id=eq.7`): that is no change of key, so it is dropped rather than refused. Any other key value is a change.
+ */
+function withoutPinnedKey(resource: Resource, body: Record<string, unknown>, filters: readonly Filter[]): Record<string, unknown> {
+  const pinned = (name: string): boolean =>
+    filters.some((f) => f.column === name && f.op === 'eq' && !f.negate && f.value !== null && f.value === body[name]);
+  return Object.fromEntries(Object.entries(body).filter(([name]) => !(resource.key.includes(name) && pinned(name))));
+}
+
 export function keyFilters(resource: Resource, key: readonly FilterValue[]): Filter[] {
   return resource.key.map((column, i) => ({ column, op: 'eq', value: key[i] ?? null, negate: false }));
 }
@@ -209,7 +229,8 @@ function checkWritable(
   resource: Resource,
   body: Record<string, unknown>,
   decision: Decision,
-  options: { allowKey: boolean; at: string },
+  /** Key properties in the body: `identify` the row (upsert), are `set` like any column (create), or `change` it (PATCH). */
+  options: { keys: 'identify' | 'set' | 'change'; at: string },
 ): void {
   for (const name of Object.keys(body)) {
     const column = resource.columns.get(name);
@@ -219,13 +240,19 @@ function checkWritable(
         errors: [{ pointer: `${options.at}/${name}`, detail: 'is not a property of this resource' }],
       });
     }
-    const isKey = resource.key.includes(name);
-    if (column.readOnly && !(options.allowKey && isKey)) {
+    const identifies = options.keys === 'identify' && resource.key.includes(name);
+    if (options.keys === 'change' && resource.key.includes(name) && !resource.mutableKey.includes(name)) {
+      // Changing a key moves the row: allowed only where the contract says so (x-gatehouse.mutableKey).
+      throw new ForbiddenError('column_not_writable', `the key "${name}" of ${resource.name} cannot be changed`, {
+        errors: [{ pointer: `${options.at}/${name}`, detail: 'is part of the key, which the contract does not let change' }],
+      });
+    }
+    if (column.readOnly && !identifies) {
       throw new ValidationError('read_only_property', `"${name}" is set by the database and cannot be written`, {
         errors: [{ pointer: `${options.at}/${name}`, detail: 'is read-only' }],
       });
     }
-    if (!decision.writable.has(name) && !(options.allowKey && isKey)) {
+    if (!decision.writable.has(name) && !identifies) {
       throw new ForbiddenError('column_not_writable', `you may not write "${name}"`, {
         errors: [{ pointer: `${options.at}/${name}`, detail: 'is not writable for this caller' }],
       });
@@ -258,7 +285,11 @@ function withKey(resource: Resource, decision: Decision, returning: readonly str
 
 function rowCheck(resource: Resource, decision: Decision): RowCheck | undefined {
   if (decision.rowFilters.length === 0) return undefined;
-  return { filters: toDbFilters(resource, decision.rowFilters), key: resource.key.map((k) => dbName(resource, k)) };
+  return {
+    filters: toDbFilters(resource, decision.rowFilters),
+    key: resource.key.map((k) => dbName(resource, k)),
+    keysWritable: resource.key.every((k) => decision.writable.has(k)),
+  };
 }
 
 function toDbTerm(resource: Resource, term: OrderTerm): OrderTerm {

@@ -99,6 +99,8 @@ function parameterize(spec: StatementSpec, values: unknown[]): StatementSpec {
   const filters = (list: readonly Filter[]): Filter[] =>
     list.map((f): Filter => {
       if (f.op === 'in') return { ...f, values: f.values.map(text) };
+      // A row rule through another table: its own filters bind values too (the subquery's shape stays in the key).
+      if (f.op === 'inSubquery') return { ...f, subquery: { ...f.subquery, filters: filters(f.subquery.filters) } };
       if (f.op === 'is' || f.value === null) return f;
       return { ...f, value: text(f.value) };
     });
@@ -122,6 +124,9 @@ function parameterize(spec: StatementSpec, values: unknown[]): StatementSpec {
     case 'insert':
       return { ...spec, rows: spec.rows.map(row) };
     case 'countKeys':
+    case 'lockKeys':
       return { ...spec, rows: spec.rows.map(row), filters: filters(spec.filters) };
+    case 'countCandidates':
+      return { ...spec, candidates: text(spec.candidates), filters: filters(spec.filters) };
   }
 }

@@ -39,6 +39,24 @@ export type StatementSpec =
       readonly rows: readonly DbRow[];
       readonly filters: readonly Filter[];
       readonly negate: boolean;
+    }
+  | {
+      /** The key columns of the rows with these keys that match the filters, locked until the transaction ends. */
+      readonly kind: 'lockKeys';
+      readonly table: TableTarget;
+      readonly key: readonly string[];
+      readonly rows: readonly DbRow[];
+      readonly filters: readonly Filter[];
+    }
+  | {
+      /**
+       * How many of some rows not (yet) in the table match the filters: `candidates` is their JSON (database column
+       * names), typed as rows of `table` by the dialect. One value, so every such statement shares one text.
+       */
+      readonly kind: 'countCandidates';
+      readonly table: TableTarget;
+      readonly candidates: string;
+      readonly filters: readonly Filter[];
     };
 
 type Db = Knex | Knex.Transaction;
@@ -76,18 +94,33 @@ export function buildStatement(db: Db, dialect: Dialect, spec: StatementSpec): K
       return dialect.buildInsert(db, spec);
     case 'countKeys': {
       const qb = from(db, spec.table).count({ n: '*' });
-      qb.where((outer) => {
-        for (const row of spec.rows) {
-          outer.orWhere((inner) => {
-            for (const column of spec.key) inner.where(column, row[column] as string | number);
-          });
-        }
-      });
+      whereKeys(qb, spec.rows, spec.key);
       if (spec.negate) qb.whereNot((inner) => applyFilters(inner, spec.filters, dialect));
       else applyFilters(qb, spec.filters, dialect);
       return qb;
     }
+    case 'lockKeys': {
+      const qb = from(db, spec.table).select(spec.key as string[]);
+      whereKeys(qb, spec.rows, spec.key);
+      applyFilters(qb, spec.filters, dialect);
+      return qb.forUpdate();
+    }
+    case 'countCandidates': {
+      const qb = db.count({ n: '*' }).from(dialect.candidates(db, spec.table, spec.candidates).as('candidates'));
+      applyFilters(qb, spec.filters, dialect);
+      return qb;
+    }
   }
+}
+
+function whereKeys(qb: Knex.QueryBuilder, rows: readonly DbRow[], key: readonly string[]): void {
+  qb.where((outer) => {
+    for (const row of rows) {
+      outer.orWhere((inner) => {
+        for (const column of key) inner.where(column, row[column] as string | number);
+      });
+    }
+  });
 }
 
 /** The rows of a list or read plan (a page, fetched one row long to know whether another follows). */
@@ -152,6 +185,14 @@ function applyFilter(qb: Knex.QueryBuilder, filter: Filter, dialect: Dialect): v
     case 'ilike':
       dialect.whereILike(qb, filter.column, filter.value as string, false);
       return;
+    case 'inSubquery': {
+      const { subquery } = filter;
+      qb.whereIn(filter.column, (sub: Knex.QueryBuilder) => {
+        (subquery.table.schema ? sub.withSchema(subquery.table.schema) : sub).select(subquery.column).from(subquery.table.name);
+        applyFilters(sub, subquery.filters, dialect);
+      });
+      return;
+    }
     default:
       if (filter.value === null) qb.whereRaw('1 = 0');
       else qb.where(filter.column, SQL_OPS[filter.op], filter.value);

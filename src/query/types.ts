@@ -12,7 +12,20 @@ export type Filter =
       readonly op: 'is';
       readonly value: 'null' | 'not_null' | 'true' | 'false';
       readonly negate: boolean;
-    };
+    }
+  | { readonly column: string; readonly op: 'inSubquery'; readonly subquery: Subquery; readonly negate: boolean };
+
+/**
+ * `column IN (SELECT column FROM table WHERE filters)`: a row rule that goes through a foreign key. Only row rules
+ * make these (never the URL), and they are always in database names, so the planner maps only the outer column.
+ */
+export interface Subquery {
+  readonly table: TableTarget;
+  readonly column: string;
+  readonly filters: readonly Filter[];
+  /** Classifications of that table's columns (database names), so the audit log masks what the filters bind. */
+  readonly classifications: Readonly<Record<string, string>>;
+}
 
 export interface OrderTerm {
   readonly column: string;
@@ -62,6 +75,11 @@ export interface Keyset {
 export interface RowCheck {
   readonly filters: readonly Filter[];
   readonly key: readonly string[];
+  /**
+   * Whether the caller may choose key values (every key column writable for it). When not, upsert and PUT only
+   * reach rows it can see: a key it cannot see is answered as absent, whether free or held by a hidden row.
+   */
+  readonly keysWritable: boolean;
 }
 
 export type QueryPlan =

@@ -84,6 +84,12 @@ export interface Dialect {
   buildInsert(db: Knex | Knex.Transaction, spec: InsertSpec): Knex.QueryBuilder;
   /** Runs one statement on a connection from the source's pool (named: prepared once per connection where the driver can). */
   run(connection: unknown, statement: DriverStatement): Promise<DriverResult>;
+  /**
+   * A FROM source holding rows not written anywhere, typed as rows of `table`: `rows` is their JSON (database column
+   * names). Row rules are checked on the values a write would store before it runs (jsonb_populate_recordset on
+   * PostgreSQL; OPENJSON … WITH on SQL Server).
+   */
+  candidates(db: Knex | Knex.Transaction, table: TableTarget, rows: string): Knex.QueryBuilder;
   /** Maps a driver error to a typed error; undefined when it is not a recognised database error. */
   translateError(err: unknown): AppError | undefined;
   introspect(db: Knex, options?: IntrospectOptions): Promise<DbCatalog>;

@@ -3,7 +3,18 @@ import { once } from 'node:events';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Auditor } from '../../audit/auditor.js';
 import type { AuditRecord } from '../../audit/event.js';
-import { getEvent, iterateEvents, listEvents, parseEventFilters, parseTime, type EventFilters } from '../../audit/event-query.js';
+import {
+  checkQuery,
+  checkText,
+  FILTER_NAMES,
+  getEvent,
+  iterateEvents,
+  LIST_PARAMS,
+  listEvents,
+  parseEventFilters,
+  parseTime,
+  type EventFilters,
+} from '../../audit/event-query.js';
 import { EXPORT_CONTENT_TYPES, exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
 import { NotFoundError, ValidationError } from '../../errors/app-error.js';
 import type { GatewayRoute } from '../../pipeline/authorize.js';
@@ -30,6 +41,7 @@ export function auditRoutes(auditor: Auditor, guard: (route: GatewayRoute) => Re
 
   router.get('/events', ...guard(AUDIT_ROUTES.events), async (req: Request, res: Response) => {
     const query = queryOf(req);
+    checkQuery(query, [...FILTER_NAMES, ...LIST_PARAMS]);
     const filters = parseEventFilters((name) => query.get(name) ?? undefined);
     ownRequest(res).reached.audit?.note('filters', filtersForLog(filters));
     const format = exportFormat(req, query);
@@ -51,7 +63,10 @@ export function auditRoutes(auditor: Auditor, guard: (route: GatewayRoute) => Re
   });
 
   router.get('/events/:id', ...guard(AUDIT_ROUTES.event), async (req: Request, res: Response) => {
-    const found = await getEvent(db, String(req.params.id));
+    checkQuery(queryOf(req), []);
+    const id = String(req.params.id);
+    checkText('id', id);
+    const found = await getEvent(db, id);
     if (!found) throw new NotFoundError('audit_event_not_found', 'no audit event has that id');
     ownRequest(res).rows = 1 + found.related.length;
     res.setHeader('Cache-Control', 'no-store');
@@ -60,6 +75,7 @@ export function auditRoutes(auditor: Auditor, guard: (route: GatewayRoute) => Re
 
   router.get('/verify', ...guard(AUDIT_ROUTES.verify), async (req: Request, res: Response) => {
     const query = queryOf(req);
+    checkQuery(query, ['from', 'to']);
     const from = query.get('from');
     const to = query.get('to');
     const report = await auditor.verify({

@@ -1,7 +1,7 @@
 // /openapi.json (the contract plus the gateway's own endpoints) and /docs (Swagger UI, served locally).
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { AUDIT_OPENAPI_PATHS } from './audit-openapi.js';
 
 const require = createRequire(import.meta.url);
@@ -33,21 +33,32 @@ const GATEWAY_PATHS = {
  * The served document: the contract with the gateway's own endpoints added, and without the bindings
  * (`x-gatehouse`, `x-gatehouse-column`): table and column names of the database are not the callers' business.
  */
-export function publishedDocument(document: Record<string, unknown>): Record<string, unknown> {
-  const stripped = stripBindings(document) as Record<string, unknown>;
+export function publishedDocument(document: Record<string, unknown>, options: PublishOptions): Record<string, unknown> {
+  const hidden = options.classifications ? PRIVATE_EXTENSIONS : [...PRIVATE_EXTENSIONS, CLASSIFICATION];
+  const stripped = strip(document, new Set(hidden)) as Record<string, unknown>;
   const paths = { ...(stripped.paths as Record<string, unknown> | undefined), ...GATEWAY_PATHS };
   return { ...stripped, paths };
 }
 
-const PRIVATE_EXTENSIONS = new Set(['x-gatehouse', 'x-gatehouse-column']);
+export interface PublishOptions {
+  /**
+   * Whether `x-gatehouse-classification` (pii, confidential, …) stays. Which columns hold personal or confidential
+   * data is itself worth knowing to an attacker: the public document drops it; the scoped one (an authenticated
+   * caller's own contract) keeps it for the properties that caller may read, who must handle them accordingly.
+   */
+  readonly classifications: boolean;
+}
 
-function stripBindings(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(stripBindings);
+const PRIVATE_EXTENSIONS = ['x-gatehouse', 'x-gatehouse-column'];
+const CLASSIFICATION = 'x-gatehouse-classification';
+
+function strip(node: unknown, hidden: ReadonlySet<string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => strip(n, hidden));
   if (typeof node !== 'object' || node === null) return node;
   return Object.fromEntries(
     Object.entries(node)
-      .filter(([k]) => !PRIVATE_EXTENSIONS.has(k))
-      .map(([k, v]) => [k, stripBindings(v)]),
+      .filter(([k]) => !hidden.has(k))
+      .map(([k, v]) => [k, strip(v, hidden)]),
   );
 }
 
@@ -59,24 +70,40 @@ const INDEX_HTML = `<!doctype html>
 
 const INIT_JS = `window.ui = SwaggerUIBundle({ url: '../openapi.json', dom_id: '#swagger-ui', deepLinking: true });`;
 
+/** What the page loads, and nothing else of the swagger-ui-dist folder (its package.json, sources, maps, …). */
+const SWAGGER_FILES: Readonly<Record<string, string>> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
+};
+
+/** The page may load only its own files (plus inline styles Swagger UI sets) and may not be framed: no clickjacking. */
+const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 export function docsRoutes(document: Record<string, unknown>): Router {
   const router = Router();
-  const body = JSON.stringify(publishedDocument(document));
+  const body = JSON.stringify(publishedDocument(document, { classifications: false }));
   router.get('/openapi.json', (req, res, next) => {
     // ?scoped=true is answered after authentication, with the document trimmed to the caller's rights.
     if (new URLSearchParams(req.originalUrl.split('?')[1] ?? '').get('scoped') === 'true') return next();
     res.type('application/json').send(body);
   });
+  router.use('/docs', (_req, res, next) => {
+    res.set({ 'Content-Security-Policy': DOCS_CSP, 'X-Frame-Options': 'DENY' });
+    next();
+  });
   router.get('/docs', (req, res, next) => (req.path.endsWith('/') ? next() : res.redirect(301, '/docs/')));
   router.get('/docs/', (_req, res) => {
-    res
-      .set('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
-      .type('html')
-      .send(INDEX_HTML);
+    res.type('html').send(INDEX_HTML);
   });
   router.get('/docs/init.js', (_req, res) => {
     res.type('application/javascript').send(INIT_JS);
   });
-  router.use('/docs', express.static(swaggerUiDir, { index: false, fallthrough: true }));
+  for (const [file, type] of Object.entries(SWAGGER_FILES)) {
+    router.get(`/docs/${file}`, (_req, res, next) => {
+      res.sendFile(path.join(swaggerUiDir, file), { headers: { 'Content-Type': type, 'Cache-Control': 'public, max-age=3600' } }, (err) => {
+        if (err) next(err);
+      });
+    });
+  }
   return router;
 }

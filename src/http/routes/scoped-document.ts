@@ -28,7 +28,8 @@ export function scopedDocumentRoute(
     if (!principalOf(state.reached)) return next();
     state.reached.audit?.setRoute(SCOPED_CONTRACT_ROUTE.template, SCOPED_CONTRACT_ROUTE.operationId);
     const principal = admit(state.reached as Authenticated, SCOPED_CONTRACT_ROUTE);
-    res.type('application/json').send(JSON.stringify(publishedDocument(scopeDocument(document, operations, policy, principal))));
+    const scoped = scopeDocument(document, operations, policy, principal);
+    res.type('application/json').send(JSON.stringify(publishedDocument(scoped, { classifications: true })));
   });
   return router;
 }

@@ -8,6 +8,7 @@ import {
   StatementTimeoutError,
   UnprocessableError,
   ValidationError,
+  uniqueViolation,
 } from '../../../errors/app-error.js';
 
 interface PgLikeError {
@@ -21,7 +22,7 @@ interface PgLikeError {
 type Translate = (e: PgLikeError) => AppError;
 
 const BY_SQLSTATE: Record<string, Translate> = {
-  '23505': () => new ConflictError('unique_violation', 'a row with the same key or unique value already exists'),
+  '23505': () => uniqueViolation(),
   '23503': () =>
     new ConflictError('foreign_key_violation', 'the change refers to a missing row, or other rows still refer to this one'),
   '23502': () => new UnprocessableError('not_null_violation', 'a required value is missing'),

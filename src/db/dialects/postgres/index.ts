@@ -20,6 +20,12 @@ export function createPostgresDialect(): Dialect {
       else qb.where(column, 'ilike', pattern);
     },
     buildInsert: buildPostgresInsert,
+    candidates(db, table, rows) {
+      // The row type of the table itself types the values, so comparisons behave as on stored rows (char padding,
+      // numeric, collation); columns a row does not give are null.
+      const type = table.schema ? `${table.schema}.${table.name}` : table.name;
+      return db.select('*').from(db.raw('jsonb_populate_recordset(null::??, ?::jsonb) as candidate', [type, rows]));
+    },
     run: runPostgres,
     translateError: translatePostgresError,
     introspect: introspectPostgres,
