@@ -1,7 +1,10 @@
-// Assembles a gateway from a configuration: sources, contract, binding check, validators, app. Does not listen.
-import type { RequestListener } from 'node:http';
+// Assembles a gateway from a configuration: what lives as long as the process (sources, audit store and writer,
+// rate-limit counters, executor, metrics) and what a reload may replace (contract, bindings check, security,
+// validators, the app). Does not listen; main.ts does.
+import { createHash } from 'node:crypto';
+import type { RequestListener, ServerResponse } from 'node:http';
 import type { Express } from 'express';
-import { buildApp } from './app.js';
+import { buildApp, rateLimitStages, type GatehouseApp, type RateLimits, type Security } from './app.js';
 import type { GatehouseConfig } from './config/types.js';
 import { createDataSources, type DataSources } from './db/sources.js';
 import { checkBindings } from './openapi/check-bindings.js';
@@ -10,41 +13,89 @@ import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
 import { startAuditor, type Auditor } from './audit/auditor.js';
-import { ConfigError } from './errors/app-error.js';
-import type { Readiness } from './http/routes/health.js';
+import { ConfigError, SpecError } from './errors/app-error.js';
+import { readinessReasons, type Readiness } from './http/routes/health.js';
+import { createInFlight, type InFlight } from './lifecycle/in-flight.js';
+import { changedKeys, fixedChanges } from './lifecycle/config-changes.js';
+import { reloadRecord } from './lifecycle/reload-record.js';
+import type { Metrics } from './observability/metrics.js';
+import { auditCommitted, reloadFinished, type Observe, type ReloadFinished, type ReloadTrigger } from './observability/observation.js';
+import { observeWriter } from './observability/observed-writer.js';
+import { createObserver } from './observability/observer.js';
 import { createStore, type Store } from './store/create-store.js';
 import { pendingMigrations } from './store/migrations.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { compileNetwork } from './net/network-policy.js';
 import { compilePolicies } from './policy/compile-policies.js';
 import { createRateLimitStores, type RateLimitStores } from './ratelimit/rate-limit-stores.js';
-import { createExecutor } from './query/execute.js';
-import type { Security } from './app.js';
+import { createExecutor, type Executor } from './query/execute.js';
 
 export interface Gateway {
-  /** The Express app (every request; data operations through the same stages). */
+  /** The Express app serving now (every request; data operations through the same stages). A reload replaces it. */
   readonly app: Express;
-  /** The node:http door (data operations served directly): what `serve` listens with. */
+  /** The node:http door (data operations served directly): what `serve` listens with. Stable across reloads. */
   readonly listener: RequestListener;
   readonly sources: DataSources;
+  /** The contract serving now. */
   readonly spec: LoadedSpec;
+  /** The configuration serving now. */
+  readonly config: GatehouseConfig;
   /** The audit log, when `audit:` is configured. */
   readonly auditor?: Auditor;
+  readonly observe: Observe;
+  readonly inFlight: InFlight;
+  /**
+   * Loads the configuration again (`load`; a ConfigError refuses the reload), checks it and its contract as start-up does (against the live databases) and, when they pass, serves new
+   * requests with them; requests already in flight finish on what they started with. Refused (the running
+   * configuration keeps serving) when a check fails or a key that needs a restart changed. Never rejects.
+   */
+  reload(load: () => GatehouseConfig, trigger: ReloadTrigger): Promise<ReloadFinished>;
+  /** Shutdown begins: /readyz answers 503 and every answer from now on (and those in flight) closes its connection. */
+  drain(): void;
   close(): Promise<void>;
 }
 
 export interface GatewayOptions {
   /** Already-open sources (the embedded demo seeds its in-memory database before the gateway starts). */
   readonly sources?: DataSources;
+  /** Prometheus metrics (made by the composition root); absent: none are kept. */
+  readonly metrics?: Metrics;
+}
+
+/** What lives as long as the process, shared by every configuration the gateway serves. */
+interface Shared {
+  readonly logger: Logger;
+  readonly sources: DataSources;
+  readonly auditor: Auditor | undefined;
+  readonly readiness: Readiness;
+  readonly rateLimitStores: RateLimitStores;
+  readonly limits: RateLimits;
+  readonly executor: Executor;
+  readonly observe: Observe;
+  /** Observations on the request path (requests, tokens): only when metrics are kept, so they cost nothing otherwise. */
+  readonly observeRequests: Observe | undefined;
+  readonly inFlight: InFlight;
+}
+
+/** One configuration and contract, checked and built: what serves requests until a reload replaces it. */
+interface Serving {
+  readonly config: GatehouseConfig;
+  readonly spec: LoadedSpec;
+  readonly contractSha256: string;
+  readonly app: GatehouseApp;
 }
 
 export async function createGateway(config: GatehouseConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const sources = options.sources ?? createDataSources(config.sources, logger);
+  const { metrics } = options;
+  const observe = createObserver({ logger, metrics });
+  const inFlight = createInFlight();
+  let draining = false;
   let store: Store | undefined;
   let auditor: Auditor | undefined;
   let rateLimitStores: RateLimitStores | undefined;
   try {
-    const readiness: Readiness = { checks: [] };
+    const readiness: Readiness = { checks: [], gate: () => (draining ? 'the gateway is shutting down' : undefined) };
     if (config.audit && !config.store) throw new ConfigError(['audit: needs a store: section to keep the audit log in']);
     if (config.store) {
       store = createStore(config.store);
@@ -59,50 +110,87 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
         }
       }
     }
+    let auditPending: (() => number) | undefined;
     if (config.audit && store) {
-      auditor = await startAuditor({ config: config.audit, store, logger });
-      const running = auditor;
-      readiness.checks.push(() => running.readiness());
-    }
-    const spec = await loadSpecFile(config.spec);
-    await checkBindings(spec.resources, spec.operations, sources);
-    rateLimitStores = await createRateLimitStores(config, logger);
-    const security: Security = {
-      network: compileNetwork(config.network),
-      rateLimitStores,
-      ...(config.auth.disabled
-        ? {}
-        : {
-            verifier: createTokenVerifier(config.auth),
-            policy: compilePolicies(config.policies, spec.resources),
-          }),
-    };
-    if (config.auth.disabled) {
-      logger.warn('authentication is disabled: every operation of the contract is open on loopback', {
-        event: 'auth_disabled',
+      const started = await startAuditor({
+        config: config.audit,
+        store,
+        logger,
+        ...(metrics
+          ? {
+              onCommitted: (records) => {
+                const chainedAt = Date.parse(records[0]!.recordedAt);
+                observe(auditCommitted(records.length, (Date.now() - chainedAt) / 1000));
+              },
+            }
+          : {}),
       });
+      const running = started;
+      readiness.checks.push(() => running.readiness());
+      if (metrics) {
+        const observed = observeWriter(started.writer, observe);
+        auditPending = observed.pending;
+        auditor = { ...started, writer: observed.writer };
+      } else {
+        auditor = started;
+      }
     }
+    rateLimitStores = await createRateLimitStores(config, logger);
     if (config.redis.url !== undefined) {
       const stores = rateLimitStores;
       readiness.checks.push(async () =>
         stores.isAvailable() || config.rateLimit.failOpen ? undefined : 'the rate-limit store (Redis) is unreachable',
       );
     }
-    const validators = createValidatorFactory();
-    // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
-    for (const resource of spec.resources) validators.forResource(resource);
-    const { express: app, listener } = buildApp({
-      config,
+    const shared: Shared = {
       logger,
       sources,
-      executor: createExecutor(),
-      document: spec.document,
-      operations: buildOperationIndex(spec.operations),
-      validators,
-      readiness,
       auditor,
-      security,
+      readiness,
+      rateLimitStores,
+      limits: rateLimitStages(config.rateLimit, rateLimitStores),
+      executor: createExecutor(),
+      observe,
+      observeRequests: metrics ? observe : undefined,
+      inFlight,
+    };
+    let serving = await buildServing(config, shared);
+    metrics?.watch({
+      inFlight: () => inFlight.count(),
+      auditPending: () => auditPending?.(),
+      pools: () => sources.all().map((s) => ({ source: s.name, ...s.connections.usage() })),
+      ready: async () => (await readinessReasons(sources, readiness)).length === 0,
     });
+
+    // Responses open now, so that a shutdown can tell each one to close its connection.
+    const open = new Set<ServerResponse>();
+    const listener: RequestListener = (req, res) => {
+      if (draining) res.setHeader('Connection', 'close');
+      open.add(res);
+      res.once('close', () => open.delete(res));
+      serving.app.listener(req, res);
+    };
+
+    let reloading: Promise<unknown> = Promise.resolve();
+    const reload = (load: () => GatehouseConfig, trigger: ReloadTrigger): Promise<ReloadFinished> => {
+      if (draining) {
+        const report = reloadFinished({ outcome: 'refused', trigger, changed: [], resourcesAdded: [], resourcesRemoved: [], reasons: ['the gateway is shutting down'] });
+        observe(report);
+        return Promise.resolve(report);
+      }
+      // One at a time, in the order asked: each compares with what the one before it left serving.
+      const run = reloading.then(async () => {
+        const outcome = await reloadOnce(serving, load, trigger, shared);
+        if (outcome.serving) {
+          serving = outcome.serving;
+          logger.level = serving.config.log.level;
+        }
+        return outcome.report;
+      });
+      reloading = run.catch(() => undefined);
+      return run;
+    };
+
     const limiterStores = rateLimitStores;
     const close = async (): Promise<void> => {
       await limiterStores.close();
@@ -110,7 +198,28 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       await store?.destroy();
       await sources.destroy();
     };
-    return { app, listener, sources, spec, auditor, close };
+    return {
+      get app() {
+        return serving.app.express;
+      },
+      listener,
+      sources,
+      get spec() {
+        return serving.spec;
+      },
+      get config() {
+        return serving.config;
+      },
+      auditor,
+      observe,
+      inFlight,
+      reload,
+      drain() {
+        draining = true;
+        for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+      },
+      close,
+    };
   } catch (err) {
     await rateLimitStores?.close();
     await auditor?.close();
@@ -118,4 +227,124 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     await sources.destroy();
     throw err;
   }
+}
+
+/** The start-up checks and the build of everything a configuration decides: contract, bindings, security, app. */
+async function buildServing(config: GatehouseConfig, shared: Shared): Promise<Serving> {
+  const { logger, sources } = shared;
+  const spec = await loadSpecFile(config.spec);
+  await checkBindings(spec.resources, spec.operations, sources);
+  const security: Security = {
+    network: compileNetwork(config.network),
+    limits: shared.limits,
+    ...(config.auth.disabled
+      ? {}
+      : {
+          verifier: createTokenVerifier(config.auth, shared.observeRequests ? { observe: shared.observeRequests } : {}),
+          policy: compilePolicies(config.policies, spec.resources),
+        }),
+  };
+  if (config.auth.disabled) {
+    logger.warn('authentication is disabled: every operation of the contract is open on loopback', {
+      event: 'auth_disabled',
+    });
+  }
+  const validators = createValidatorFactory();
+  // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
+  for (const resource of spec.resources) validators.forResource(resource);
+  const app = buildApp({
+    config,
+    logger,
+    sources,
+    executor: shared.executor,
+    document: spec.document,
+    operations: buildOperationIndex(spec.operations),
+    validators,
+    readiness: shared.readiness,
+    auditor: shared.auditor,
+    security,
+    observe: shared.observeRequests,
+    inFlight: shared.inFlight,
+  });
+  const contractSha256 = createHash('sha256').update(JSON.stringify(spec.document)).digest('hex');
+  return { config, spec, contractSha256, app };
+}
+
+async function reloadOnce(
+  current: Serving,
+  load: () => GatehouseConfig,
+  trigger: ReloadTrigger,
+  shared: Shared,
+): Promise<{ serving: Serving | undefined; report: ReloadFinished }> {
+  const startedAt = process.hrtime.bigint();
+  let next: GatehouseConfig | undefined;
+  let changed: string[] = [];
+  const finished = async (
+    outcome: ReloadFinished['outcome'],
+    reasons: readonly string[],
+    built: Serving | undefined,
+  ): Promise<{ serving: Serving | undefined; report: ReloadFinished }> => {
+    const before = new Set(current.spec.resources.map((r) => r.name));
+    const after = new Set((built ?? current).spec.resources.map((r) => r.name));
+    let report = reloadFinished({
+      outcome,
+      trigger,
+      changed: built && built.contractSha256 !== current.contractSha256 ? [...changed, 'contract'] : changed,
+      resourcesAdded: [...after].filter((name) => !before.has(name)).sort(),
+      resourcesRemoved: [...before].filter((name) => !after.has(name)).sort(),
+      reasons,
+    });
+    const recorded = await recordReload(report, (next ?? current.config).spec, (built ?? current).contractSha256, startedAt, shared.auditor);
+    if (recorded !== undefined && outcome !== 'refused') {
+      // Fail closed, like every request: a change to what is served is applied only once it is on the record.
+      report = reloadFinished({ ...report, outcome: 'refused', reasons: [`the reload cannot be recorded in the audit log: ${recorded}`] });
+      built = undefined;
+    }
+    shared.observe(report);
+    return { serving: outcome === 'refused' ? undefined : built, report };
+  };
+
+  try {
+    next = load();
+  } catch (err) {
+    return finished('refused', problemsOf(err), undefined);
+  }
+  changed = changedKeys(current.config, next);
+  const fixed = fixedChanges(current.config, next);
+  if (fixed.length > 0) return finished('refused', fixed, undefined);
+  let built: Serving;
+  try {
+    built = await buildServing(next, shared);
+  } catch (err) {
+    return finished('refused', problemsOf(err), undefined);
+  }
+  if (changed.length === 0 && built.contractSha256 === current.contractSha256) return finished('unchanged', [], undefined);
+  return finished('applied', [], built);
+}
+
+/** Stores the reload's audit record; returns why it could not be stored (strict mode waits for it), or undefined. */
+async function recordReload(
+  report: ReloadFinished,
+  specFile: string,
+  contractSha256: string,
+  startedAt: bigint,
+  auditor: Auditor | undefined,
+): Promise<string | undefined> {
+  if (!auditor) return undefined;
+  const stored = auditor.writer.append(reloadRecord(report, specFile, contractSha256, startedAt));
+  if (auditor.config.mode !== 'strict') {
+    stored.catch(() => undefined);
+    return undefined;
+  }
+  try {
+    await stored;
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? ((err as { reason?: string }).reason ?? err.message) : String(err);
+  }
+}
+
+function problemsOf(err: unknown): string[] {
+  if (err instanceof ConfigError || err instanceof SpecError) return [...err.problems];
+  return [err instanceof Error ? err.message : String(err)];
 }

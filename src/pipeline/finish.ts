@@ -6,6 +6,7 @@ import type { Auditor } from '../audit/auditor.js';
 import type { AuditContent } from '../audit/event.js';
 import type { Settlement } from '../audit/request-audit.js';
 import type { Logger } from '../observability/logger.js';
+import { requestServed, type Observe } from '../observability/observation.js';
 import { auditFacts } from './audit-facts.js';
 import { operationOf, type HeaderList, type Reached } from './exchange.js';
 import { problemReply, type HeaderValue, type Reply } from './reply.js';
@@ -14,12 +15,14 @@ export interface FinishDeps {
   readonly auditor: Auditor | undefined;
   readonly logger: Logger;
   readonly logRequests: boolean;
+  /** Metrics: each answered request as one observation; absent, nothing is built for it. */
+  readonly observe?: Observe;
 }
 
 export type Finish = (reached: Reached, reply: Reply, res: ServerResponse) => Promise<void>;
 
 export function finishStage(deps: FinishDeps): Finish {
-  const { auditor, logger } = deps;
+  const { auditor, logger, observe } = deps;
   const strict = auditor?.config.mode === 'strict';
   return async (reached, reply, res) => {
     let answer = reply;
@@ -44,6 +47,7 @@ export function finishStage(deps: FinishDeps): Finish {
     }
     if (answer.error && answer.status >= 500) logFailure(logger, reached, answer);
     if (deps.logRequests) logRequest(logger, reached, answer, clientWentAway || res.destroyed);
+    if (observe) observe(requestServed(reached, answer, clientWentAway || res.destroyed));
     send(res, replyHeaders, answer);
   };
 }

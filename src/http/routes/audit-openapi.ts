@@ -19,7 +19,7 @@ const auditEvent = {
     'One audit record: a request event, a write-ahead intent, or an outcome recovery recorded. `hash` chains it to `prevHash` within its instance.',
   properties: {
     id: { type: 'string' },
-    kind: { enum: ['request', 'intent', 'outcome'] },
+    kind: { enum: ['request', 'intent', 'outcome', 'reload'] },
     ref: { type: 'string', description: 'The request event id shared by all records of one request' },
     instanceId: { type: 'string' },
     seq: { type: 'integer' },
@@ -98,7 +98,7 @@ export const AUDIT_OPENAPI_PATHS = {
         { ...stringParam('outcome', 'Outcome'), schema: { enum: ['success', 'denied', 'failed', 'aborted', 'intent', 'unknown'] } },
         { ...stringParam('status', 'HTTP status'), schema: { type: 'integer', minimum: 100, maximum: 599 } },
         stringParam('requestId', 'X-Request-Id'),
-        { ...stringParam('kind', 'Record kind'), schema: { enum: ['request', 'intent', 'outcome'] } },
+        { ...stringParam('kind', 'Record kind'), schema: { enum: ['request', 'intent', 'outcome', 'reload'] } },
         stringParam('instance', 'Gateway instance (hash chain)'),
         stringParam('sql', 'Text in any captured SQL statement (case-insensitive)'),
         { ...stringParam('limit', 'Page size'), schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },

@@ -1,10 +1,28 @@
-// /healthz (the process is alive) and /readyz (every source answers and the spec is loaded).
+// /healthz (the process is alive) and /readyz (not shutting down, every source answers, every registered check passes).
 import { Router } from 'express';
 import type { DataSources } from '../../db/sources.js';
 
 export interface Readiness {
   /** Extra checks other subsystems register (e.g. the audit store); each returns a reason when not ready. */
   readonly checks: Array<() => Promise<string | undefined>>;
+  /**
+   * Asked first, without touching a database: a reason means not ready at once (shutting down). The probe then
+   * answers in microseconds, so the load balancer learns it on its very next probe.
+   */
+  readonly gate?: () => string | undefined;
+}
+
+/** Why the gateway is not ready; empty when it is. What /readyz and the `gatehouse_ready` metric both say. */
+export async function readinessReasons(sources: DataSources, readiness: Readiness): Promise<string[]> {
+  const closed = readiness.gate?.();
+  if (closed !== undefined) return [closed];
+  const unreachable = await sources.unreachable();
+  const reasons = unreachable.map((name) => `source ${name} is unreachable`);
+  for (const check of readiness.checks) {
+    const reason = await check();
+    if (reason) reasons.push(reason);
+  }
+  return reasons;
 }
 
 export function healthRoutes(sources: DataSources, readiness: Readiness): Router {
@@ -13,12 +31,7 @@ export function healthRoutes(sources: DataSources, readiness: Readiness): Router
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const unreachable = await sources.unreachable();
-    const reasons = unreachable.map((name) => `source ${name} is unreachable`);
-    for (const check of readiness.checks) {
-      const reason = await check();
-      if (reason) reasons.push(reason);
-    }
+    const reasons = await readinessReasons(sources, readiness);
     res.setHeader('Cache-Control', 'no-store');
     if (reasons.length > 0) res.status(503).json({ status: 'unavailable', reasons });
     else res.json({ status: 'ready' });
