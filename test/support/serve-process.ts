@@ -56,7 +56,7 @@ export async function startServe(configFile: string, url: string): Promise<Serve
     await waitForReady(url, child, 90_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
+    throw new Error(`${(err as Error).message}\n${stderr}\n${JSON.stringify(lines.slice(-20))}`, { cause: err });
   }
   return {
     child,
