@@ -1,7 +1,17 @@
 // Prometheus metrics (prom-client): one registry per gateway, made by the composition root and handed down. Counters
 // and histograms move with observation events; gauges of state (pools, the audit queue, readiness) are read when
 // scraped, from the gateway parts registered with watch().
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type HistogramConfiguration,
+  type MetricObjectWithValues,
+  type MetricType,
+  type MetricValueWithName,
+} from 'prom-client';
 import type { Observation, RequestServed } from './observation.js';
 
 /** What the gauges read at scrape time; registered once the gateway's parts exist. */
@@ -29,19 +39,29 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
+  // The request path only counts into plain maps (prom-client hashes the label set on every inc / observe, which
+  // costs more than the rest of the observation); the totals are handed to prom-client when scraped.
+  const tally = createRequestTally();
+  new Counter({
     name: 'gatehouse_requests_total',
     help: 'Requests answered, by operation (operationId, gateway route, unrouted or other), status and problem code ("" for a success); status 499: the client went away first',
     labelNames: ['operation', 'status', 'code'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of tally.counts.values()) this.inc(t.labels, t.count);
+    },
   });
-  const latency = new Histogram({
-    name: 'gatehouse_request_duration_seconds',
-    help: 'Time from a request arriving to its answer being written (audit record included), by operation',
-    labelNames: ['operation'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  new TalliedHistogram(
+    {
+      name: 'gatehouse_request_duration_seconds',
+      help: 'Time from a request arriving to its answer being written (audit record included), by operation',
+      labelNames: ['operation'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    },
+    tally,
+  );
   const rateLimited = new Counter({
     name: 'gatehouse_rate_limit_refusals_total',
     help: 'Requests refused with 429 by a rate limiter (rateLimit.address, rateLimit.principal-read, …)',
@@ -97,23 +117,8 @@ export function createMetrics(): Metrics {
   });
   loadedAt.setToCurrentTime();
 
-  // Children are resolved once per label combination: the request path pays a Map lookup, not a label hash.
-  const requestChildren = new Map<string, Counter.Internal>();
-  const latencyChildren = new Map<string, Histogram.Internal<'operation'>>();
   const recordRequest = (o: RequestServed): void => {
-    const key = `${o.operation}\u0000${o.status}\u0000${o.code ?? ''}`;
-    let counter = requestChildren.get(key);
-    if (counter === undefined) {
-      counter = requests.labels(o.operation, String(o.status), o.code ?? '');
-      requestChildren.set(key, counter);
-    }
-    counter.inc();
-    let histogram = latencyChildren.get(o.operation);
-    if (histogram === undefined) {
-      histogram = latency.labels(o.operation);
-      latencyChildren.set(o.operation, histogram);
-    }
-    histogram.observe(o.seconds);
+    tally.add(o);
     if (o.code === 'rate_limited') rateLimited.labels(o.deniedBy ?? 'unknown').inc();
   };
 
@@ -204,4 +209,74 @@ function watchGauges(registry: Registry, gauges: GatewayGauges): void {
       this.set((await gauges.ready()) ? 1 : 0);
     },
   });
+}
+
+interface RequestTally {
+  readonly counts: Map<string, { readonly labels: { operation: string; status: string; code: string }; count: number }>;
+  readonly latencies: Map<string, { readonly buckets: number[]; sum: number; count: number }>;
+  add(o: RequestServed): void;
+}
+
+function createRequestTally(): RequestTally {
+  const counts: RequestTally['counts'] = new Map();
+  const latencies: RequestTally['latencies'] = new Map();
+  return {
+    counts,
+    latencies,
+    add(o) {
+      const key = `${o.operation}\u0000${o.status}\u0000${o.code ?? ''}`;
+      const count = counts.get(key);
+      if (count === undefined) counts.set(key, { labels: { operation: o.operation, status: String(o.status), code: o.code ?? '' }, count: 1 });
+      else count.count += 1;
+      let latency = latencies.get(o.operation);
+      if (latency === undefined) {
+        latency = { buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+        latencies.set(o.operation, latency);
+      }
+      let i = 0;
+      while (i < LATENCY_BUCKETS.length && o.seconds > LATENCY_BUCKETS[i]!) i++;
+      latency.buckets[i]! += 1;
+      latency.sum += o.seconds;
+      latency.count += 1;
+    },
+  };
+}
+
+/**
+ * A prom-client histogram whose values come from the request tally when scraped (its own observe() is never called):
+ * the registry formats it like any histogram.
+ */
+class TalliedHistogram extends Histogram<'operation'> {
+  private readonly metricName: string;
+  private readonly metricHelp: string;
+
+  constructor(
+    config: HistogramConfiguration<'operation'>,
+    private readonly tally: RequestTally,
+  ) {
+    super(config);
+    this.metricName = config.name;
+    this.metricHelp = config.help;
+  }
+
+  /** What the registry asks a histogram for when it writes the text format (prom-client's own histogram has it too). */
+  async getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<'operation' | 'le'>>> {
+    return this.get();
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<'operation' | 'le'>>> {
+    const name = this.metricName;
+    const values: Array<MetricValueWithName<'operation' | 'le'>> = [];
+    for (const [operation, latency] of this.tally.latencies) {
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += latency.buckets[i]!;
+        values.push({ metricName: `${name}_bucket`, labels: { operation, le }, value: cumulative });
+      });
+      values.push({ metricName: `${name}_bucket`, labels: { operation, le: '+Inf' }, value: latency.count });
+      values.push({ metricName: `${name}_sum`, labels: { operation }, value: latency.sum });
+      values.push({ metricName: `${name}_count`, labels: { operation }, value: latency.count });
+    }
+    return { name, help: this.metricHelp, type: 'histogram' as unknown as MetricType, values, aggregator: 'sum', collect: () => undefined };
+  }
 }
