@@ -73,6 +73,7 @@ export const configJsonSchema = {
         maxPageSize: { type: 'integer', minimum: 1, default: 1000 },
         maxAffected: { type: 'integer', minimum: 1, default: 1000 },
         maxBulkRows: { type: 'integer', minimum: 1, default: 1000 },
+        exportBatchRows: { type: 'integer', minimum: 1, maximum: 100000, default: 5000 },
       },
     },
     log: {

@@ -55,6 +55,8 @@ export interface LimitsConfig {
   readonly maxAffected: number;
   /** Rows in one bulk create. */
   readonly maxBulkRows: number;
+  /** Rows fetched per statement while streaming an export (`limit=all`). */
+  readonly exportBatchRows: number;
 }
 
 export type FilterOpName = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'is' | 'like' | 'ilike';
@@ -69,7 +71,9 @@ export type PolicyOperation =
   | 'replace'
   | 'delete'
   | 'updateMany'
-  | 'deleteMany';
+  | 'deleteMany'
+  /** `limit=all` on a list answered as NDJSON / CSV: every matching row, streamed. Never implied by `read`. */
+  | 'export';
 
 export interface PolicyRuleConfig {
   readonly name: string;

@@ -8,15 +8,22 @@ import type { DbRow } from '../query/types.js';
 import { appliedPreferences } from '../http/prefer.js';
 import type { Executed } from './exchange.js';
 import { emptyReply, jsonReply, type HeaderValue, type Reply } from './reply.js';
-import { CONTENT_TYPES, formatRows } from './row-formats.js';
+import type { RowFormat } from './operation-input.js';
+import { CONTENT_TYPES, csvHeader, csvLine, formatRows } from './row-formats.js';
 
 export function respondStage(maskKey: string | undefined): (x: Executed) => Reply {
   const shape = (x: Executed, rows: readonly DbRow[], names: readonly string[]): Record<string, unknown>[] =>
     maskRows(toApiRows(x.operation.resource, rows, names), x.decision.masks, maskKey);
 
   return (x) => {
-    const { input, result, planned } = x;
+    const { input, planned } = x;
     const resource = x.operation.resource;
+    if ('batches' in x.result) {
+      if (input.kind !== 'list' || planned.kind !== 'export') throw new Error('only an export streams');
+      const selected = planned.list.selected;
+      return streamReply(input.format, x.result.batches, (batch) => shape(x, batch, selected), selected);
+    }
+    const result = x.result;
     const rows = result.rows;
     switch (input.kind) {
       case 'list': {
@@ -76,6 +83,32 @@ export function respondStage(maskKey: string | undefined): (x: Executed) => Repl
         return jsonReply(200, headers, shape(x, rows, input.select), rows.length);
       }
     }
+  };
+}
+
+/** An export: the header row (CSV) and each batch, formatted as it is read; rows are counted as they go out. */
+function streamReply(
+  format: RowFormat,
+  batches: AsyncGenerator<DbRow[]>,
+  shape: (batch: DbRow[]) => Record<string, unknown>[],
+  columns: readonly string[],
+): Reply {
+  let rows = 0;
+  async function* chunks(): AsyncGenerator<string> {
+    if (format === 'text/csv') yield csvHeader(columns);
+    for await (const batch of batches) {
+      const shaped = shape(batch);
+      rows += shaped.length;
+      yield format === 'text/csv' ? shaped.map((r) => csvLine(r, columns)).join('') : `${shaped.map((r) => JSON.stringify(r)).join('\n')}\n`;
+    }
+  }
+  return {
+    status: 200,
+    headers: { 'Content-Type': CONTENT_TYPES[format], Vary: 'Accept' },
+    body: undefined,
+    rows: undefined,
+    error: undefined,
+    stream: { chunks: chunks(), rows: () => rows },
   };
 }
 

@@ -7,6 +7,8 @@ import { createStatementCache, type StatementCache } from './statement-cache.js'
 import { selectSpec, type StatementSpec } from './statements.js';
 import type { DbRow, QueryPlan, RowCheck, TableTarget } from './types.js';
 
+type SelectPlan = Extract<QueryPlan, { kind: 'select' }>;
+
 export type { ExecutionObserver, StatementRecord } from './session.js';
 
 export interface ExecuteResult {
@@ -23,6 +25,12 @@ export interface Executor {
    * intent is durable before the statement runs). Driver errors leave as the dialect's typed errors.
    */
   execute(source: DataSource, plan: QueryPlan, observer?: ExecutionObserver): Promise<ExecuteResult>;
+  /**
+   * Every row a select plan matches, batch after batch of `plan.limit` rows, each batch one statement that continues
+   * after the last row of the one before (keyset over the plan's order, which must end with the key). A connection is
+   * held only while a batch runs, never while the caller writes it out.
+   */
+  stream(source: DataSource, plan: SelectPlan, observer?: ExecutionObserver): AsyncGenerator<DbRow[]>;
 }
 
 /** An executor with its own statement cache per source (each source's dialect builds its own texts). */
@@ -46,6 +54,26 @@ export function createExecutor(): Executor {
         throw source.dialect.translateError(err) ?? err;
       } finally {
         await session.close();
+      }
+    },
+    async *stream(source, plan, observer) {
+      if (observer) await observer.beforeExecute(plan, source.name);
+      const batch = plan.limit;
+      let spec: StatementSpec = selectSpec(plan);
+      for (;;) {
+        const session = new Session(source, cacheFor(source), observer);
+        let rows: DbRow[];
+        try {
+          rows = await session.rows(spec);
+        } catch (err) {
+          throw source.dialect.translateError(err) ?? err;
+        } finally {
+          await session.close();
+        }
+        if (rows.length > 0) yield rows;
+        if (rows.length < batch) return;
+        const last = rows[rows.length - 1]!;
+        spec = selectSpec({ ...plan, offset: undefined, after: { terms: plan.order, values: plan.order.map((t) => last[t.column] ?? null) } });
       }
     },
   };
