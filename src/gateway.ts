@@ -13,11 +13,11 @@ import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
 import { startAuditor, type Auditor } from './audit/auditor.js';
-import { ConfigError, SpecError } from './errors/app-error.js';
+import { ConfigError } from './errors/app-error.js';
 import { readinessReasons, type Readiness } from './http/routes/health.js';
 import { createInFlight, type InFlight } from './lifecycle/in-flight.js';
-import { changedKeys, fixedChanges } from './lifecycle/config-changes.js';
-import { reloadRecord } from './lifecycle/reload-record.js';
+import { reloadOnce } from './lifecycle/reload.js';
+import type { Checked } from './lifecycle/reload.js';
 import type { Metrics } from './observability/metrics.js';
 import { auditCommitted, reloadFinished, type Observe, type ReloadFinished, type ReloadTrigger } from './observability/observation.js';
 import { observeWriter } from './observability/observed-writer.js';
@@ -78,10 +78,7 @@ interface Shared {
 }
 
 /** One configuration and contract, checked and built: what serves requests until a reload replaces it. */
-interface Serving {
-  readonly config: GatehouseConfig;
-  readonly spec: LoadedSpec;
-  readonly contractSha256: string;
+interface Serving extends Checked {
   readonly app: GatehouseApp;
 }
 
@@ -164,10 +161,14 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
 
     // Responses open now, so that a shutdown can tell each one to close its connection.
     const open = new Set<ServerResponse>();
+    // One shared listener (called with the response as `this`): no closure per request.
+    function forget(this: ServerResponse): void {
+      open.delete(this);
+    }
     const listener: RequestListener = (req, res) => {
       if (draining) res.setHeader('Connection', 'close');
       open.add(res);
-      res.once('close', () => open.delete(res));
+      res.on('close', forget);
       serving.app.listener(req, res);
     };
 
@@ -180,7 +181,11 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       }
       // One at a time, in the order asked: each compares with what the one before it left serving.
       const run = reloading.then(async () => {
-        const outcome = await reloadOnce(serving, load, trigger, shared);
+        const outcome = await reloadOnce(serving, load, trigger, {
+          build: (next) => buildServing(next, shared),
+          auditor: shared.auditor,
+          observe,
+        });
         if (outcome.serving) {
           serving = outcome.serving;
           logger.level = serving.config.log.level;
@@ -268,83 +273,4 @@ async function buildServing(config: GatehouseConfig, shared: Shared): Promise<Se
   });
   const contractSha256 = createHash('sha256').update(JSON.stringify(spec.document)).digest('hex');
   return { config, spec, contractSha256, app };
-}
-
-async function reloadOnce(
-  current: Serving,
-  load: () => GatehouseConfig,
-  trigger: ReloadTrigger,
-  shared: Shared,
-): Promise<{ serving: Serving | undefined; report: ReloadFinished }> {
-  const startedAt = process.hrtime.bigint();
-  let next: GatehouseConfig | undefined;
-  let changed: string[] = [];
-  const finished = async (
-    outcome: ReloadFinished['outcome'],
-    reasons: readonly string[],
-    built: Serving | undefined,
-  ): Promise<{ serving: Serving | undefined; report: ReloadFinished }> => {
-    const before = new Set(current.spec.resources.map((r) => r.name));
-    const after = new Set((built ?? current).spec.resources.map((r) => r.name));
-    let report = reloadFinished({
-      outcome,
-      trigger,
-      changed: built && built.contractSha256 !== current.contractSha256 ? [...changed, 'contract'] : changed,
-      resourcesAdded: [...after].filter((name) => !before.has(name)).sort(),
-      resourcesRemoved: [...before].filter((name) => !after.has(name)).sort(),
-      reasons,
-    });
-    const recorded = await recordReload(report, (next ?? current.config).spec, (built ?? current).contractSha256, startedAt, shared.auditor);
-    if (recorded !== undefined && outcome !== 'refused') {
-      // Fail closed, like every request: a change to what is served is applied only once it is on the record.
-      report = reloadFinished({ ...report, outcome: 'refused', reasons: [`the reload cannot be recorded in the audit log: ${recorded}`] });
-      built = undefined;
-    }
-    shared.observe(report);
-    return { serving: outcome === 'refused' ? undefined : built, report };
-  };
-
-  try {
-    next = load();
-  } catch (err) {
-    return finished('refused', problemsOf(err), undefined);
-  }
-  changed = changedKeys(current.config, next);
-  const fixed = fixedChanges(current.config, next);
-  if (fixed.length > 0) return finished('refused', fixed, undefined);
-  let built: Serving;
-  try {
-    built = await buildServing(next, shared);
-  } catch (err) {
-    return finished('refused', problemsOf(err), undefined);
-  }
-  if (changed.length === 0 && built.contractSha256 === current.contractSha256) return finished('unchanged', [], undefined);
-  return finished('applied', [], built);
-}
-
-/** Stores the reload's audit record; returns why it could not be stored (strict mode waits for it), or undefined. */
-async function recordReload(
-  report: ReloadFinished,
-  specFile: string,
-  contractSha256: string,
-  startedAt: bigint,
-  auditor: Auditor | undefined,
-): Promise<string | undefined> {
-  if (!auditor) return undefined;
-  const stored = auditor.writer.append(reloadRecord(report, specFile, contractSha256, startedAt));
-  if (auditor.config.mode !== 'strict') {
-    stored.catch(() => undefined);
-    return undefined;
-  }
-  try {
-    await stored;
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? ((err as { reason?: string }).reason ?? err.message) : String(err);
-  }
-}
-
-function problemsOf(err: unknown): string[] {
-  if (err instanceof ConfigError || err instanceof SpecError) return [...err.problems];
-  return [err instanceof Error ? err.message : String(err)];
 }
