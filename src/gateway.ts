@@ -13,7 +13,7 @@ import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
 import { startAuditor, type Auditor } from './audit/auditor.js';
-import { ConfigError } from './errors/app-error.js';
+import { ConfigError, SpecError } from './errors/app-error.js';
 import { readinessReasons, type Readiness } from './http/routes/health.js';
 import { createInFlight, type InFlight } from './lifecycle/in-flight.js';
 import { reloadOnce } from './lifecycle/reload.js';
@@ -60,6 +60,8 @@ export interface GatewayOptions {
   readonly sources?: DataSources;
   /** Prometheus metrics (made by the composition root); absent: none are kept. */
   readonly metrics?: Metrics;
+  /** Shown in /readyz's body under `details`, never changing its status (the DNS registration's state). */
+  readonly readinessDetails?: Readonly<Record<string, () => unknown>>;
 }
 
 /** What lives as long as the process, shared by every configuration the gateway serves. */
@@ -92,7 +94,11 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
   let auditor: Auditor | undefined;
   let rateLimitStores: RateLimitStores | undefined;
   try {
-    const readiness: Readiness = { checks: [], gate: () => (draining ? 'the gateway is shutting down' : undefined) };
+    const readiness: Readiness = {
+      checks: [],
+      gate: () => (draining ? 'the gateway is shutting down' : undefined),
+      details: options.readinessDetails ?? {},
+    };
     if (config.audit && !config.store) throw new ConfigError(['audit: needs a store: section to keep the audit log in']);
     if (config.store) {
       store = createStore(config.store);
@@ -255,8 +261,10 @@ async function buildServing(config: GatehouseConfig, shared: Shared): Promise<Se
     });
   }
   const validators = createValidatorFactory();
-  // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
-  for (const resource of spec.resources) validators.forResource(resource);
+  // Checked now, so a schema ajv cannot compile fails the start (or the reload), not a request; each compiles on its
+  // first use.
+  const schemaProblems = validators.check(spec.resources);
+  if (schemaProblems.length > 0) throw new SpecError(schemaProblems);
   const app = buildApp({
     config,
     logger,

@@ -1,8 +1,10 @@
-// Composition root: configuration → metrics → gateway → listen → participants; SIGHUP (or a changed file) reloads;
-// SIGTERM / SIGINT fail readiness, drain, then close (lifecycle/shutdown.ts).
+// Composition root: configuration → metrics → gateway → listen → participants (DNS registration, …); SIGHUP (or a
+// changed file) reloads; SIGTERM / SIGINT fail readiness, withdraw, drain, then close (lifecycle/shutdown.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatehouseConfig } from './config/types.js';
+import { createRegistrar } from './discovery/create-registrar.js';
+import { disabledRegistrar, type Registrar } from './discovery/registrar.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import { watchConfigFiles, type ConfigWatch } from './lifecycle/config-watch.js';
 import type { LifecycleParticipant } from './lifecycle/participant.js';
@@ -18,6 +20,8 @@ export interface RunningGateway {
   readonly url: string;
   /** The metrics listener's scrape URL, when metrics are enabled. */
   readonly metricsUrl: string | undefined;
+  /** Publishes the gateway's name (discovery:); its status() is in /readyz's details. */
+  readonly registrar: Registrar;
   /** Re-reads the configuration and contract and swaps them in when they pass the start-up checks. */
   reload(trigger: ReloadTrigger): Promise<ReloadFinished>;
   stop(signal?: string): Promise<void>;
@@ -38,7 +42,14 @@ export interface StartOptions extends Omit<GatewayOptions, 'metrics'> {
 export async function startGateway(config: GatehouseConfig, logger: Logger, options: StartOptions = {}): Promise<RunningGateway> {
   // The registry is made here and handed down: nothing registers metrics globally.
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
-  const gateway = await createGateway(config, logger, { ...options, metrics });
+  // The registrar needs the listening port, the readiness route needs its status from the start.
+  let registrar: Registrar = disabledRegistrar();
+  const publishing = config.discovery.registrar !== 'none';
+  const gateway = await createGateway(config, logger, {
+    ...options,
+    metrics,
+    ...(publishing ? { readinessDetails: { ...options.readinessDetails, dns: () => registrar.status() } } : {}),
+  });
   let metricsServer: MetricsServer | undefined;
   const server = createServer(gateway.listener);
   try {
@@ -62,7 +73,13 @@ export async function startGateway(config: GatehouseConfig, logger: Logger, opti
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  const participants = options.participants ?? [];
+  // Registration runs in the background and never stops the gateway from serving; trouble shows in /readyz and the
+  // log. It is withdrawn as soon as the shutdown begins, while the gateway drains.
+  const publishedPort = config.discovery.port ?? address.port;
+  registrar = createRegistrar(config.discovery, { logger, port: publishedPort });
+  const published = registrar;
+  const dns: LifecycleParticipant = { name: 'dns', start: () => published.start(publishedPort), stop: () => published.stop() };
+  const participants = [dns, ...(options.participants ?? [])];
 
   const { loadConfig } = options;
   const reload = (trigger: ReloadTrigger): Promise<ReloadFinished> =>
@@ -89,7 +106,7 @@ export async function startGateway(config: GatehouseConfig, logger: Logger, opti
         logger.error(`${participant.name}: starting failed`, { event: 'participant_start_failed', participant: participant.name, error: String(err) }),
       );
   }
-  return { gateway, server, url, metricsUrl: metricsServer?.url, reload, stop };
+  return { gateway, server, url, metricsUrl: metricsServer?.url, registrar, reload, stop };
 }
 
 /** Stops on the first SIGTERM / SIGINT; a second one exits at once. */

@@ -4,8 +4,10 @@ import { Command } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDns } from './commands/dns.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 
@@ -23,5 +25,7 @@ registerCheck(program);
 registerToken(program);
 registerMigrate(program);
 registerAudit(program);
+registerDns(program);
+registerReport(program);
 
 await program.parseAsync(process.argv);

@@ -1,9 +1,11 @@
 // JSON Schema of gatehouse.yaml, with the defaults; validated (and defaults applied) by ajv in load.ts.
 import { auditJsonSchema, storeJsonSchema } from './schema-audit.js';
 import { authJsonSchema } from './schema-auth.js';
+import { discoveryJsonSchema } from './schema-discovery.js';
 import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
 import { poolJsonSchema } from './schema-pool.js';
+import { reportJsonSchema } from './schema-report.js';
 
 const source = {
   type: 'object',
@@ -58,6 +60,8 @@ export const configJsonSchema = {
     network: networkJsonSchema,
     rateLimit: rateLimitJsonSchema,
     redis: redisJsonSchema,
+    discovery: discoveryJsonSchema,
+    report: reportJsonSchema,
     sources: {
       type: 'object',
       minProperties: 1,

@@ -6,6 +6,7 @@ import { demoAuth } from '../auth/demo-auth.js';
 import { loadConfig, type Env } from '../config/load.js';
 import type { GatehouseConfig } from '../config/types.js';
 import { packageRoot } from '../util/package-root.js';
+import { DEMO_ZONES } from './access-history.js';
 
 export interface DemoOptions {
   readonly port?: number;
@@ -23,6 +24,7 @@ export const DEMO_SCOPES = [
     `${r}:write`,
   ]),
   'audit:read',
+  'reports:read',
 ];
 
 /** The claims the demo token carries; `region` drives the customers row rule. */
@@ -74,7 +76,8 @@ export function demoConfig(options: DemoOptions, env: Env): GatehouseConfig {
       limits: { defaultPageSize: 50, maxPageSize: 500, maxAffected: 100 },
       auth: demoAuth(randomBytes(32).toString('base64url')),
       policies: DEMO_POLICIES,
-      network: { allow: ['127.0.0.0/8', '::1/128', ...(options.allow ?? [])] },
+      // The zones of the simulated access history (access-history.ts): cloud-vpn counts as cloud in the report.
+      network: { allow: ['127.0.0.0/8', '::1/128', ...(options.allow ?? [])], zones: DEMO_ZONES },
     },
     env,
     baseDir: root,

@@ -17,6 +17,7 @@ const FIXED: ReadonlyArray<readonly [prefix: string, why: string]> = [
   ['audit', 'the audit writer and its hash chain are running'],
   ['rateLimit', 'the rate-limit counters would restart'],
   ['redis', 'the rate-limit store is connected'],
+  ['discovery', 'the DNS registration is running'],
 ];
 
 /** Dotted key paths whose values differ (lists compared whole). */

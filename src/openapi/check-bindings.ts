@@ -28,11 +28,18 @@ export async function checkBindings(
       problems.push(`source "${name}": cannot read its schema (${(err as Error).message})`);
     }
   }
+  // Indexed once: on a 1,000-table contract, a scan of every relation and operation per resource took a second.
+  const relations = new Map<DbCatalog, Map<string, DbRelation>>();
+  for (const catalog of catalogs.values()) relations.set(catalog, new Map(catalog.relations.map((r) => [`${r.schema}\u0000${r.name}`, r])));
+  const operationsOf = new Map<Resource, Operation[]>();
+  for (const op of operations) operationsOf.set(op.resource, [...(operationsOf.get(op.resource) ?? []), op]);
   for (const resource of resources) {
     const catalog = catalogs.get(resource.source);
     const source = sources.get(resource.source);
     if (!catalog || !source) continue;
-    checkResource(resource, catalog, defaultSchemaOf(source), operations, problems);
+    const schema = resource.table.schema ?? defaultSchemaOf(source);
+    const relation = relations.get(catalog)!.get(`${schema}\u0000${resource.table.name}`);
+    checkResource(resource, catalog, relation, schema, operationsOf.get(resource) ?? [], problems);
   }
   if (problems.length > 0) throw new SpecError(problems);
 }
@@ -44,13 +51,12 @@ function defaultSchemaOf(source: { config: { defaultSchema: string | undefined }
 function checkResource(
   resource: Resource,
   catalog: DbCatalog,
-  defaultSchema: string,
-  operations: readonly Operation[],
+  relation: DbRelation | undefined,
+  schema: string,
+  ops: readonly Operation[],
   problems: string[],
 ): void {
   const at = `resource "${resource.name}" (${resource.collectionPath ?? resource.itemPath})`;
-  const schema = resource.table.schema ?? defaultSchema;
-  const relation = catalog.relations.find((r) => r.schema === schema && r.name === resource.table.name);
   if (!relation) {
     const names = catalog.relations.filter((r) => r.schema === schema).map((r) => r.name);
     const schemaNote = catalog.schemas.includes(schema) ? '' : ` (schema "${schema}" does not exist)`;
@@ -70,7 +76,6 @@ function checkResource(
   resource.isView = relation.kind === 'view';
   if (resource.key.length === 0) resolveKeyFromPrimaryKey(resource, relation, at, problems);
 
-  const ops = operations.filter((o) => o.resource === resource);
   if (resource.isView && !resource.writable) {
     for (const op of ops.filter((o) => o.kind !== 'list' && o.kind !== 'read')) {
       problems.push(

@@ -7,6 +7,7 @@ import type { AuditContent } from '../audit/event.js';
 import type { Settlement } from '../audit/request-audit.js';
 import type { Logger } from '../observability/logger.js';
 import { requestServed, type Observe } from '../observability/observation.js';
+import { repeatedFailureLog, type RepeatedFailureLog } from '../observability/repeated-failure-log.js';
 import { createRequestLog, type RequestLogEntry } from '../observability/request-log.js';
 import { auditFacts } from './audit-facts.js';
 import { operationOf, type HeaderList, type Reached } from './exchange.js';
@@ -25,6 +26,7 @@ export type Finish = (reached: Reached, reply: Reply, res: ServerResponse) => Pr
 export function finishStage(deps: FinishDeps): Finish {
   const { auditor, logger, observe } = deps;
   const requestLog = deps.logRequests ? createRequestLog(logger) : undefined;
+  const failures = repeatedFailureLog(logger);
   const strict = auditor?.config.mode === 'strict';
   const finishAnswer: Finish = async (reached, reply, res) => {
     let answer = reply;
@@ -47,7 +49,7 @@ export function finishStage(deps: FinishDeps): Finish {
       }
       audit.finish();
     }
-    if (answer.error && answer.status >= 500) logFailure(logger, reached, answer);
+    if (answer.error && answer.status >= 500) logFailure(failures, reached, answer);
     requestLog?.(logEntry(reached, answer, clientWentAway || res.destroyed));
     if (observe) observe(requestServed(reached, answer, clientWentAway || res.destroyed));
     send(res, replyHeaders, answer);
@@ -71,12 +73,14 @@ export function finishStage(deps: FinishDeps): Finish {
     sendHead(res, reached.replyHeaders, reply);
     let failure: Reply | undefined;
     let cutOff = false;
+    let sent = 0;
     try {
       for await (const chunk of stream.chunks) {
         if (res.destroyed) {
           cutOff = true;
           break;
         }
+        sent += Buffer.byteLength(chunk);
         if (!res.write(chunk)) await drained(res);
       }
       if (res.destroyed) cutOff = true;
@@ -85,11 +89,11 @@ export function finishStage(deps: FinishDeps): Finish {
       // The headers are out: all that can be done is to cut the body, so the client sees it incomplete.
       failure = problemReply(err, reached.path, reached.id);
       res.destroy();
-      logFailure(logger, reached, failure);
+      logFailure(failures, reached, failure);
     }
     const done: Reply = { ...reply, status: failure?.status ?? reply.status, rows: stream.rows(), error: failure?.error };
     if (audit && auditor) {
-      const content = audit.build(auditFacts(reached), settlementOf(done, cutOff));
+      const content = audit.build(auditFacts(reached), { ...settlementOf(done, cutOff), bytesOut: sent });
       auditor.writer.append(content).catch((err: unknown) => {
         auditor.sink.unstored(content, describe(err));
         // Its intent is stored: store what became of the export once the store is back.
@@ -147,6 +151,7 @@ function settlementOf(reply: Reply, clientWentAway: boolean): Settlement {
     errorCode: reply.error?.code,
     deniedBy: reply.error?.deniedBy,
     rows: reply.rows,
+    bytesOut: reply.body === undefined ? 0 : Buffer.byteLength(reply.body),
   };
 }
 
@@ -170,14 +175,14 @@ function describe(err: unknown): string {
   return err instanceof AuditUnavailableError ? err.reason : String(err);
 }
 
-function logFailure(logger: Logger, reached: Reached, reply: Reply): void {
+function logFailure(failures: RepeatedFailureLog, reached: Reached, reply: Reply): void {
   const error = reply.error!;
   const root = error.cause !== undefined ? error.cause : error;
   const cause =
     root instanceof Error
       ? { name: root.name, message: root.message, code: (root as Error & { code?: string }).code, stack: root.stack }
       : { value: String(root) };
-  logger.error('request failed', { event: 'request_error', requestId: reached.id, code: error.code, error: cause });
+  failures.failed({ requestId: reached.id, code: error.code, status: reply.status, error: cause });
 }
 
 function logEntry(reached: Reached, reply: Reply, clientWentAway: boolean): RequestLogEntry {

@@ -1,5 +1,5 @@
 // Stage 11: what the database answered → the reply: status, paging headers, Location, the rows in API names, masked.
-import { ConflictError, NotFoundError } from '../errors/app-error.js';
+import { NotFoundError } from '../errors/app-error.js';
 import type { Resource } from '../openapi/resource.js';
 import { maskRows } from '../policy/mask.js';
 import { encodeCursor } from '../query/cursor.js';
@@ -50,12 +50,8 @@ export function respondStage(maskKey: string | undefined): (x: Executed) => Repl
         return { status: 200, headers, body: formatRows(input.format, shape(x, page, list.selected), list.selected), rows: page.length, error: undefined };
       }
       case 'read':
+        // More than one row for a key is refused by the executor (409 key_not_unique).
         if (rows.length === 0) throw notFound(resource);
-        if (rows.length > 1) {
-          throw new ConflictError('key_not_unique', `more than one ${resource.name} row has that key`, {
-            hint: 'the table has no unique key on these columns; read the rows through the collection with filters',
-          });
-        }
         return jsonReply(200, {}, shape(x, rows, input.select)[0], 1);
       case 'create': {
         const headers: Record<string, HeaderValue> = {};

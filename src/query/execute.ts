@@ -1,6 +1,6 @@
 // The executor: QueryPlan → statements (prepared per shape) → the source's driver → rows. Every statement it runs,
 // transaction control included, is reported to the observer it is given (the request's audit record).
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { Session, type ExecutionObserver } from './session.js';
 import { createStatementCache, type StatementCache } from './statement-cache.js';
@@ -83,6 +83,7 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
   switch (plan.kind) {
     case 'select': {
       const rows = await s.rows(selectSpec(plan));
+      if (plan.byKey && rows.length > 1) throw keyNotUnique();
       if (!plan.count) return { rows };
       return { rows, count: await s.count({ kind: 'count', table: plan.table, filters: plan.filters }) };
     }
@@ -126,7 +127,7 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
             ? { kind: 'update', table: plan.table, set: plan.set, filters, returning: plan.returning }
             : { kind: 'select', table: plan.table, columns: plan.returning, filters, order: [], after: undefined, limit: undefined, offset: undefined },
         );
-        if (updated.length > 1) throw new ValidationError('key_not_unique', 'the key matches more than one row');
+        if (updated.length > 1) throw keyNotUnique();
         if (updated.length === 1) {
           if (plan.check) await verifyRowRule(s, plan.table, updated, plan.check);
           return { rows: updated };
@@ -143,6 +144,11 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
         return { rows: inserted, created: true };
       });
   }
+}
+
+/** A key declared for a table the database does not hold it unique for (no primary key) matched several rows. */
+function keyNotUnique(): ConflictError {
+  return new ConflictError('key_not_unique', 'the key matches more than one row: the table does not enforce it, so the row cannot be told apart');
 }
 
 /**

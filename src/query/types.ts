@@ -71,6 +71,8 @@ export type QueryPlan =
       readonly limit: number;
       readonly offset: number | undefined;
       readonly count: boolean;
+      /** A read by key: more than one matching row means the data does not hold the key unique (409 key_not_unique). */
+      readonly byKey?: true;
     }
   | {
       readonly kind: 'insert';

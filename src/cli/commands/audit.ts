@@ -1,12 +1,15 @@
 // `gatehouse audit verify | export`: check the audit log's integrity, or write it out, straight from the store.
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { countEvents, iterateEvents, parseTime, type EventFilters } from '../../audit/event-query.js';
 import { exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
 import { createSigner, trustedKeysFor } from '../../audit/signing.js';
 import { verifyAuditLog, type VerifyReport } from '../../audit/verify.js';
+import type { PublishedCheckpoint } from '../../audit/witness.js';
+import { readPublished } from '../../audit/witness-check.js';
 import { loadConfig } from '../../config/load.js';
 import type { GatehouseConfig } from '../../config/types.js';
 import { AppError } from '../../errors/app-error.js';
@@ -31,9 +34,13 @@ export function registerAudit(program: Command): void {
     .addOption(configOption())
     .option('--from <time>', 'only records recorded at or after this ISO time')
     .option('--to <time>', 'only records recorded before this ISO time')
+    .option(
+      '--witness <file>',
+      'checkpoints published outside the store (the audit.witness file, or the sink\'s NDJSON; - reads stdin): the store must hold everything up to the newest',
+    )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
     .option('-q, --quiet', 'no progress bar')
-    .action(async (opts: CommonOptions & { format: 'text' | 'json' }) => {
+    .action(async (opts: CommonOptions & { format: 'text' | 'json'; witness?: string }) => {
       let ok = false;
       await run(async () => {
         const { config, store } = open(opts.config);
@@ -42,12 +49,14 @@ export function registerAudit(program: Command): void {
             config.audit?.signingKey ? createSigner(config.audit.signingKey) : undefined,
             config.audit?.trustedKeys ?? [],
           );
+          const witness = opts.witness === undefined ? undefined : await readWitness(opts.witness);
           const progress = progressBar('verify', opts.quiet === true);
           const report = await verifyAuditLog(store.db, {
             from: time('from', opts.from),
             to: time('to', opts.to),
             trustedKeys,
             onProgress: progress.update,
+            witness,
           }).finally(progress.stop);
           process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
           ok = report.ok;
@@ -109,6 +118,21 @@ function open(file: string): { config: GatehouseConfig; store: Store } {
   return { config, store: createStore(config.store) };
 }
 
+async function readWitness(file: string): Promise<PublishedCheckpoint[]> {
+  const input = file === '-' ? process.stdin : createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    if (file === '-') resolve();
+    input.once('error', reject);
+    input.once('open', () => resolve());
+  });
+  try {
+    await opened;
+  } catch (err) {
+    throw new UsageError(`--witness: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return readPublished(createInterface({ input, crlfDelay: Infinity }));
+}
+
 function time(name: string, raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
   try {
@@ -161,6 +185,13 @@ function describeReport(report: VerifyReport): string {
         (i.removedThroughSeq !== null ? `, removed by retention through seq ${i.removedThroughSeq}` : '') +
         (i.uncheckpointed > 0 ? `; ${i.uncheckpointed} record(s) after the last checkpoint` : ''),
     );
+  }
+  if (report.witness) {
+    const w = report.witness;
+    lines.push(`  witness: ${w.checkpoints} published checkpoint(s)${w.untrusted > 0 ? `, ${w.untrusted} not signed by a trusted key` : ''}`);
+    for (const i of w.instances) {
+      lines.push(`    instance ${i.instanceId}: newest published at seq ${i.seq} (${i.createdAt}): ${i.held ? 'held by the store' : 'NOT held by the store'}`);
+    }
   }
   for (const p of report.problems) lines.push(`  ${p.kind}: [${p.instanceId}] ${p.detail}`);
   return `${lines.join('\n')}\n`;

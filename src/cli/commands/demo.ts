@@ -4,6 +4,7 @@ import { mintToken } from '../../auth/mint-token.js';
 import { createDataSources } from '../../db/sources.js';
 import { DEMO_CLAIMS, DEMO_SCOPES, demoConfig } from '../../demo/demo-config.js';
 import { seedErp } from '../../demo/erp-schema.js';
+import { seedAccessHistory } from '../../demo/access-history.js';
 import { startGateway, stopOnSignals } from '../../main.js';
 import { createLogger } from '../../observability/logger.js';
 import { port, run } from '../run-command.js';
@@ -22,7 +23,11 @@ export function registerDemo(program: Command): void {
         const logger = createLogger({ level: config.log.level });
         const sources = createDataSources(config.sources, logger);
         const summary = await seedErp(sources.get('erp')!.db);
+        // Fresh statistics, so the migration report shows row estimates for the seeded tables.
+        await sources.get('erp')!.db.raw('analyze');
         const running = await startGateway(config, logger, { sources });
+        // A month of simulated cloud and on-prem use, so that the migration report has something to say.
+        if (running.gateway.auditor) await seedAccessHistory(running.gateway.auditor, running.gateway.spec.operations);
         stopOnSignals(running, logger);
         const token = await mintToken(config.auth, {
           subject: 'demo-user',
@@ -42,7 +47,7 @@ function printDemoBanner(url: string, summary: unknown, token: string): void {
     '',
     `Gatehouse demo is listening on ${url} (embedded PostgreSQL, legacy ERP seeded: ${JSON.stringify(summary)})`,
     '',
-    'A token for the demo user (all ERP scopes and audit:read, region EMEA, valid 8 hours):',
+    'A token for the demo user (all ERP scopes, audit:read and reports:read, region EMEA, valid 8 hours):',
     `  export TOKEN=${token}`,
     '',
     'Try:',
@@ -53,6 +58,7 @@ function printDemoBanner(url: string, summary: unknown, token: string): void {
     `       -d '{"name":"Ada Lovelace","email":"ada@example.com","region":"EMEA"}'`,
     '',
     `  curl ${auth} '${url}/_gatehouse/audit/events?limit=5'          # the audit log: every request and SQL statement`,
+    `  node dist/src/cli/index.js report migration --url ${url} --token "$TOKEN" --format html --out report.html   # what to move to the cloud`,
     '',
     'The customers rule shows only EMEA rows and masks credit limits; a customer in another region is 404.',
     `Contract: ${url}/openapi.json (yours: ?scoped=true with the token)   Docs: ${url}/docs/   Health: ${url}/readyz`,

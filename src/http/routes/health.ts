@@ -1,4 +1,5 @@
-// /healthz (the process is alive) and /readyz (not shutting down, every source answers, every registered check passes).
+// /healthz (the process is alive) and /readyz (not shutting down, every source answers, every registered check passes;
+// details never change it).
 import { Router } from 'express';
 import type { DataSources } from '../../db/sources.js';
 
@@ -10,6 +11,8 @@ export interface Readiness {
    * answers in microseconds, so the load balancer learns it on its very next probe.
    */
   readonly gate?: () => string | undefined;
+  /** Facts shown in the body under `details` that never change the status (e.g. DNS registration: the gateway still serves). */
+  readonly details?: Readonly<Record<string, () => unknown>>;
 }
 
 /** Why the gateway is not ready; empty when it is. What /readyz and the `gatehouse_ready` metric both say. */
@@ -32,9 +35,11 @@ export function healthRoutes(sources: DataSources, readiness: Readiness): Router
   });
   router.get('/readyz', async (_req, res) => {
     const reasons = await readinessReasons(sources, readiness);
+    const entries = Object.entries(readiness.details ?? {});
+    const details = entries.length > 0 ? { details: Object.fromEntries(entries.map(([key, read]) => [key, read()])) } : {};
     res.setHeader('Cache-Control', 'no-store');
-    if (reasons.length > 0) res.status(503).json({ status: 'unavailable', reasons });
-    else res.json({ status: 'ready' });
+    if (reasons.length > 0) res.status(503).json({ status: 'unavailable', reasons, ...details });
+    else res.json({ status: 'ready', ...details });
   });
   return router;
 }
