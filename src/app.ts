@@ -8,7 +8,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type Express, type RequestHandler } from 'express';
 import type { Auditor } from './audit/auditor.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
-import type { GatehouseConfig } from './config/types.js';
+import type { GatehouseConfig, RateLimitConfig } from './config/types.js';
 import type { DataSources } from './db/sources.js';
 import { RequestTimeoutError } from './errors/app-error.js';
 import { beginOwnRequest, ownRequest, stageMiddleware } from './http/own-request.js';
@@ -20,7 +20,9 @@ import { docsRoutes } from './http/routes/docs.js';
 import { healthRoutes, type Readiness } from './http/routes/health.js';
 import { scopedDocumentRoute } from './http/routes/scoped-document.js';
 import type { NetworkPolicy } from './net/network-policy.js';
+import type { InFlight } from './lifecycle/in-flight.js';
 import type { Logger } from './observability/logger.js';
+import { endpointServed, type Observe } from './observability/observation.js';
 import type { OperationIndex, RouteMatch } from './openapi/operation-index.js';
 import type { ValidatorFactory } from './openapi/validators.js';
 import { admitStage, admitted, authorizeStage, type GatewayRoute } from './pipeline/authorize.js';
@@ -31,7 +33,7 @@ import { executeStage } from './pipeline/execute.js';
 import { finishStage } from './pipeline/finish.js';
 import { auditAvailableStage, incomingStage, splitTarget } from './pipeline/incoming.js';
 import { planStage } from './pipeline/plan.js';
-import { classOfMethod, coarseLimitStage, principalLimitStage } from './pipeline/rate-limit.js';
+import { classOfMethod, coarseLimitStage, principalLimitStage, type CoarseLimit, type PrincipalLimit } from './pipeline/rate-limit.js';
 import { problemReply, type Reply } from './pipeline/reply.js';
 import { respondStage } from './pipeline/respond.js';
 import { routeStage } from './pipeline/route.js';
@@ -43,9 +45,21 @@ import type { RateLimitStores } from './ratelimit/rate-limit-stores.js';
 /** The security stages' dependencies. Without a verifier and policy, authentication is off (loopback only). */
 export interface Security {
   readonly network: NetworkPolicy;
-  readonly rateLimitStores: RateLimitStores;
+  /** Built once per process (their counters outlive a reload): rateLimitStages(). */
+  readonly limits: RateLimits;
   readonly verifier?: TokenVerifier;
   readonly policy?: CompiledPolicy;
+}
+
+export interface RateLimits {
+  /** 3. by client address, before any token is verified. */
+  readonly coarse: CoarseLimit;
+  /** 7. by principal and operation class. */
+  readonly principal: PrincipalLimit;
+}
+
+export function rateLimitStages(config: RateLimitConfig, stores: RateLimitStores): RateLimits {
+  return { coarse: coarseLimitStage(config, stores), principal: principalLimitStage(config, stores) };
 }
 
 export interface AppDeps {
@@ -62,6 +76,10 @@ export interface AppDeps {
   readonly security: Security;
   /** Seals keyset cursors (see query/cursor.ts). */
   readonly cursorKey: Buffer;
+  /** Each answered request, as an observation (metrics); absent: not observed. */
+  readonly observe?: Observe;
+  /** Requests (and the audit records they owe) in flight, for a shutdown to wait on. */
+  readonly inFlight?: InFlight;
 }
 
 export interface GatehouseApp {
@@ -74,8 +92,9 @@ export interface GatehouseApp {
 type ServeData = (message: IncomingMessage, res: ServerResponse, match: RouteMatch, path: string, query: string) => void;
 
 export function buildApp(deps: AppDeps): GatehouseApp {
-  const { config, logger, security, auditor } = deps;
-  const { network, rateLimitStores } = security;
+  const { config, logger, security, auditor, observe } = deps;
+  const { network } = security;
+  const hold = deps.inFlight?.hold ?? noHold;
 
   // 1. context: request id, timing, the request's audit record (strict audit refuses while it cannot record).
   const incoming = incomingStage(auditor);
@@ -84,7 +103,7 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   const resolveAddress = resolveAddressStage(network);
   const allowlist = allowlistStage(network);
   // 3. coarse rate limit by address: protects token verification.
-  const coarseLimit = coarseLimitStage(config.rateLimit, rateLimitStores);
+  const coarseLimit = security.limits.coarse;
   // 4. authenticate: Bearer JWT → Principal (401 otherwise), or the explicit anonymous caller when auth is off.
   const authenticate = security.verifier ? authenticateStage(security.verifier, config.auth) : authenticationOffStage();
   // 5. route: method + path → the contract's operation.
@@ -93,14 +112,14 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   const authorize = authorizeStage(network, security.policy);
   const admit = admitStage(network);
   // 7. per-principal rate limit, by operation class.
-  const principalLimit = principalLimitStage(config.rateLimit, rateLimitStores);
+  const principalLimit = security.limits.principal;
   // 8–11. validate → plan (pure) → execute (the audit record passed in) → respond.
   const validate = validateStage({ validators: deps.validators, limits: config.limits, bodyLimitBytes: config.server.bodyLimitBytes });
   const plan = planStage(deps.cursorKey);
   const execute = executeStage(deps.sources, deps.executor);
   const respond = respondStage(config.policies.maskKey, deps.cursorKey);
   // 12. audit (durable before the answer in strict mode), request log, one write.
-  const finish = finishStage({ auditor, logger, logRequests: config.log.requests });
+  const finish = finishStage({ auditor, logger, logRequests: config.log.requests, observe });
   const timeoutMs = config.server.requestTimeoutMs;
 
   const serveData: ServeData = (message, res, match, path, query) => {
@@ -108,11 +127,18 @@ export function buildApp(deps: AppDeps): GatehouseApp {
     let reached: Reached = x1;
     let settled = false;
     let timer: NodeJS.Timeout | undefined = undefined;
+    // In flight until both the answer (with its audit record) and the chain are over: a chain that outlives its
+    // request timeout still runs statements that a shutdown must not cut off from their record.
+    const release = hold();
+    let open = 2;
+    const over = (): void => {
+      if (--open === 0) release();
+    };
     const settle = (reply: Reply): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void finish(reached, reply, res);
+      void finish(reached, reply, res).finally(over);
     };
     // Past the request timeout the caller gets 504 at once; the answer the chain produces later is dropped.
     timer = setTimeout(() => settle(problemReply(new RequestTimeoutError(), path, reached.id)), timeoutMs);
@@ -129,7 +155,9 @@ export function buildApp(deps: AppDeps): GatehouseApp {
       const x9 = (reached = plan(x8));
       const x10 = (reached = await execute(x9));
       return respond(x10);
-    })().then(settle, (err: unknown) => settle(problemReply(err, path, reached.id)));
+    })()
+      .then(settle, (err: unknown) => settle(problemReply(err, path, reached.id)))
+      .finally(over);
   };
 
   // The gateway's own endpoints that need a principal: admission (token, scope, source allowlists), then the audit budget.
@@ -157,9 +185,11 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   // Data operations: the same chain as the node:http door.
   app.use(dataDoor(deps.operations, serveData));
   // The gateway's own endpoints, stage by stage.
+  app.use(holdOwnRequests(hold));
   app.use(beginOwnRequest(incoming, (path) => auditor?.config.includeHealth === true || !HEALTH_PATHS.has(path)));
   if (auditor) app.use(auditOwnRequests(app, auditor));
   app.use(ownRequestLog(logger, config.log.requests));
+  if (observe) app.use(observeOwnRequests(observe));
   app.use(requestTimeout(timeoutMs));
   app.use(stageMiddleware(auditAvailable));
   // Probes come from the kubelet, whose address is rarely in the allowlist; they reveal nothing.
@@ -207,6 +237,35 @@ function requestTimeout(timeoutMs: number): RequestHandler {
     const clear = (): void => clearTimeout(timer);
     res.on('finish', clear);
     res.on('close', clear);
+    next();
+  };
+}
+
+const noHold = (): (() => void) => () => undefined;
+
+/** A gateway endpoint's request is in flight until its response is over (its audit record is then queued). */
+function holdOwnRequests(hold: () => () => void): RequestHandler {
+  return (_req, res, next) => {
+    res.once('close', hold());
+    next();
+  };
+}
+
+/** Each gateway-endpoint request, once over, as an observation named by its route template. */
+function observeOwnRequests(observe: Observe): RequestHandler {
+  return (req, res, next) => {
+    let done = false;
+    const served = (): void => {
+      if (done) return;
+      done = true;
+      const state = ownRequest(res);
+      const route = req.route as { path?: unknown } | undefined;
+      const template = typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : undefined;
+      const status = res.writableFinished ? res.statusCode : 499;
+      observe(endpointServed(template, status, state.error?.code, state.error?.deniedBy, state.reached.startedAt));
+    };
+    res.on('finish', served);
+    res.on('close', served);
     next();
   };
 }

@@ -104,14 +104,18 @@ describe('helm chart', { skip }, () => {
         const ms = render(files);
         const config = gatewayConfig(ms, { 'erp-database-url': 'postgres://u:p@db/erp' });
         assert.equal(config.server.port, 8080);
+        assert.equal(config.server.shutdownDelayMs, 5000);
         assert.equal(config.server.shutdownGraceMs, 10000);
+        assert.equal(config.server.watchConfigMs, 0, 'pods roll on a change: nothing to watch');
       });
 
-      it('then the gateway is probed on /healthz (alive) and /readyz (ready), and may drain before it is killed', () => {
+      it('then the gateway is probed on /healthz (alive) and /readyz (ready), and may fail readiness and drain before it is killed', () => {
         const ms = render(files);
         const c = container(ms);
         assert.deepEqual([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path], ['/healthz', '/healthz', '/readyz']);
-        assert.ok(podSpec(gateway(ms)).terminationGracePeriodSeconds > 10, 'grace period exceeds the 10 s drain');
+        // 5 s of failing readiness, a 10 s drain, 5 s for cut requests' audit events, 5 s to close.
+        assert.equal(podSpec(gateway(ms)).terminationGracePeriodSeconds, 25);
+        assert.equal(c.lifecycle, undefined, 'no preStop sleep: the gateway keeps serving while it fails readiness');
         const sa = manifestOf(ms, 'ServiceAccount');
         assert.equal(sa.automountServiceAccountToken, false);
       });
@@ -260,6 +264,34 @@ describe('helm chart', { skip }, () => {
     assert.match(before ?? '', /^[0-9a-f]{64}$/);
     assert.notEqual(checksum(['--set', 'config.settings.limits.maxPageSize=200']), before);
     assert.equal(checksum(['--set', 'config.rollOnChange=false']), undefined);
+  });
+
+  it('when rollOnChange is off, then the gateway watches the mounted configuration and contract for changes', () => {
+    const ms = render([ci('hpa-values.yaml')], ['--set', 'config.rollOnChange=false', '--set', 'config.watchIntervalMs=2000']);
+    assert.equal(gatewayConfig(ms).server.watchConfigMs, 2000);
+  });
+
+  it('when the drain settings change, then the grace period Kubernetes allows grows with them', () => {
+    const seconds = (args: string[]): number => podSpec(gateway(render([ci('hpa-values.yaml')], args))).terminationGracePeriodSeconds;
+    assert.equal(seconds(['--set', 'server.shutdownDelayMs=12000', '--set', 'server.shutdownGraceMs=30500']), 43 + 10);
+    assert.equal(seconds(['--set', 'lifecycle.preStopSleepSeconds=3']), 28);
+  });
+
+  it('when the demo runs with metrics on, then it gets the drain and metrics settings of the chart through its environment', () => {
+    const ms = render([], ['--set', 'metrics.enabled=true']);
+    const env = Object.fromEntries((container(ms).env as Obj[]).filter((e) => 'value' in e).map((e) => [e.name, e.value]));
+    assert.equal(container(ms).args[0], 'demo');
+    assert.deepEqual(
+      [env.GATEHOUSE_SERVER__SHUTDOWN_DELAY_MS, env.GATEHOUSE_METRICS__ENABLED, env.GATEHOUSE_METRICS__HOST, env.GATEHOUSE_METRICS__PORT],
+      ['5000', 'true', '0.0.0.0', '9464'],
+    );
+    // What the demo's configuration loader makes of them.
+    const config = loadConfig({
+      raw: { spec: 'x.yaml', sources: { erp: { client: 'pglite', connection: 'memory://' } } },
+      env,
+    });
+    assert.deepEqual(config.metrics, { enabled: true, host: '0.0.0.0', port: 9464, path: '/metrics' });
+    assert.equal(config.server.shutdownDelayMs, 5000);
   });
 
   it('when helm test runs, then its pod asks the Service for /readyz with the gateway image, and fails unless it is 200', async () => {

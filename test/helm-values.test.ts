@@ -51,8 +51,12 @@ describe('helm chart values', { skip }, () => {
   });
 
   it('when the grace period is shorter than the drain, then the chart refuses it', () => {
-    renderFails(['--set', 'terminationGracePeriodSeconds=10'], 'terminationGracePeriodSeconds (10) must exceed server.shutdownGraceMs');
-    const run = runHelm(helm!, ['template', 'gatehouse', chartDir, '--set', 'terminationGracePeriodSeconds=11']);
+    // The default drain: a 5 s readiness delay and a 10 s grace.
+    renderFails(
+      ['--set', 'terminationGracePeriodSeconds=15'],
+      'terminationGracePeriodSeconds (15) must exceed server.shutdownDelayMs plus server.shutdownGraceMs plus lifecycle.preStopSleepSeconds (15 s)',
+    );
+    const run = runHelm(helm!, ['template', 'gatehouse', chartDir, '--set', 'terminationGracePeriodSeconds=16']);
     assert.equal(run.status, 0, run.output);
   });
 });

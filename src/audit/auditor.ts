@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { AuditConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/create-store.js';
+import type { AuditRecord } from './event.js';
 import { applyRetention, type RetentionResult } from './retention.js';
 import { createAuditSink, type AuditSink } from './sink.js';
 import { createSigner, trustedKeysFor, type CheckpointSigner, type TrustedKeys } from './signing.js';
@@ -29,6 +30,8 @@ export interface AuditorDeps {
   readonly config: AuditConfig;
   readonly store: Store;
   readonly logger: Logger;
+  /** After each commit, besides the sink (metrics). */
+  readonly onCommitted?: (records: readonly AuditRecord[]) => void;
 }
 
 export function defaultInstanceId(config: AuditConfig): string {
@@ -58,7 +61,10 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     checkpointEveryMs: config.checkpoint.everyMs,
     signer,
     logger,
-    onCommitted: (records) => records.forEach((r) => sink.committed(r)),
+    onCommitted: (records) => {
+      records.forEach((r) => sink.committed(r));
+      deps.onCommitted?.(records);
+    },
     onCheckpoint: (checkpoint) => {
       sink.checkpoint(checkpoint);
       witness?.publish(checkpoint);

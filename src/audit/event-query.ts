@@ -44,7 +44,7 @@ export const FILTER_NAMES = [
 ] as const;
 
 const OUTCOMES = new Set(['success', 'denied', 'failed', 'aborted', 'intent', 'unknown']);
-const KINDS = new Set(['request', 'intent', 'outcome']);
+const KINDS = new Set(['request', 'intent', 'outcome', 'reload']);
 
 /** Query parameters (or CLI options) → filters; anything malformed is a 400 naming the parameter. */
 export function parseEventFilters(get: (name: string) => string | undefined): EventFilters {

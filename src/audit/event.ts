@@ -1,7 +1,8 @@
 // The audit record model: what one request (or intent, or recovered outcome) records, and its place in a chain.
 import type { JsonValue } from './json-value.js';
 
-export type AuditKind = 'request' | 'intent' | 'outcome';
+/** reload: the gateway re-read its configuration and contract (applied, unchanged, or refused). */
+export type AuditKind = 'request' | 'intent' | 'outcome' | 'reload';
 
 /**
  * success: 1xx–3xx; denied: 4xx (address, authentication, rate limit, policy, validation, not found);

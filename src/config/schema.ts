@@ -36,6 +36,8 @@ export const configJsonSchema = {
         bodyLimitBytes: { type: 'integer', minimum: 1, default: 1048576 },
         requestTimeoutMs: { type: 'integer', minimum: 1, default: 30000 },
         shutdownGraceMs: { type: 'integer', minimum: 0, default: 10000 },
+        shutdownDelayMs: { type: 'integer', minimum: 0, default: 0 },
+        watchConfigMs: { type: 'integer', minimum: 0, default: 0 },
       },
     },
     spec: { type: 'string', minLength: 1 },

@@ -21,8 +21,31 @@ export interface ServerConfig {
   readonly port: number;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
-  /** Grace period for in-flight requests on SIGTERM. */
+  /**
+   * After SIGTERM (and the delay below), how long requests in flight may take to finish before their connections
+   * are cut. Reloadable.
+   */
   readonly shutdownGraceMs: number;
+  /**
+   * After SIGTERM, how long the gateway keeps serving with /readyz answering 503 (and every response carrying
+   * `Connection: close`) before it stops accepting connections: the time a load balancer or a Kubernetes Service
+   * needs to stop sending new requests. 0 outside such a setup. Reloadable.
+   */
+  readonly shutdownDelayMs: number;
+  /**
+   * How often (ms) the configuration file and the OpenAPI document are checked for changes, each change reloading
+   * them as SIGHUP does; 0: only SIGHUP reloads. For a Kubernetes ConfigMap mounted as a directory.
+   */
+  readonly watchConfigMs: number;
+}
+
+/** Prometheus metrics, served on a listener of their own (never the data port). */
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** The scrape path on that listener. */
+  readonly path: string;
 }
 
 export interface LimitsConfig {
@@ -189,6 +212,7 @@ export interface GatehouseConfig {
   readonly rateLimit: RateLimitConfig;
   readonly redis: RedisConfig;
   readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly requests: boolean };
+  readonly metrics: MetricsConfig;
   /** The gateway's own database (audit events, checkpoints); absent: none. */
   readonly store?: StoreConfig;
   /** The audit log; absent: off. Needs `store`. */

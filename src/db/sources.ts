@@ -19,6 +19,15 @@ export interface ConnectionPool {
   release(connection: unknown): Promise<void>;
   /** Marks a connection unusable (its state is unknown): the pool destroys it instead of reusing it. */
   poison(connection: unknown, reason: unknown): void;
+  /** Connections lent out, idle, and acquisitions waiting (for metrics). */
+  usage(): PoolUsage;
+}
+
+export interface PoolUsage {
+  readonly used: number;
+  readonly free: number;
+  readonly pending: number;
+  readonly max: number;
 }
 
 export interface DataSources {
@@ -63,6 +72,7 @@ function poolOf(db: Knex): ConnectionPool {
   const client = db.client as unknown as {
     acquireConnection(): Promise<unknown>;
     releaseConnection(connection: unknown): Promise<unknown>;
+    pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number; max: number };
   };
   return {
     acquire: () => client.acquireConnection(),
@@ -72,6 +82,12 @@ function poolOf(db: Knex): ConnectionPool {
     poison(connection, reason) {
       // knex's pool validates connections on acquire and destroys those marked disposed.
       (connection as { __knex__disposed?: unknown }).__knex__disposed = reason ?? 'transaction state unknown';
+    },
+    usage() {
+      // knex's pool (tarn); absent once the source is destroyed.
+      const pool = client.pool;
+      if (!pool) return { used: 0, free: 0, pending: 0, max: 0 };
+      return { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires(), max: pool.max };
     },
   };
 }

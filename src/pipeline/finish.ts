@@ -6,6 +6,7 @@ import type { Auditor } from '../audit/auditor.js';
 import type { AuditContent } from '../audit/event.js';
 import type { Settlement } from '../audit/request-audit.js';
 import type { Logger } from '../observability/logger.js';
+import { requestServed, type Observe } from '../observability/observation.js';
 import { repeatedFailureLog, type RepeatedFailureLog } from '../observability/repeated-failure-log.js';
 import { createRequestLog, type RequestLogEntry } from '../observability/request-log.js';
 import { SECURITY_HEADERS } from '../http/security-headers.js';
@@ -17,12 +18,14 @@ export interface FinishDeps {
   readonly auditor: Auditor | undefined;
   readonly logger: Logger;
   readonly logRequests: boolean;
+  /** Metrics: each answered request as one observation; absent, nothing is built for it. */
+  readonly observe?: Observe;
 }
 
 export type Finish = (reached: Reached, reply: Reply, res: ServerResponse) => Promise<void>;
 
 export function finishStage(deps: FinishDeps): Finish {
-  const { auditor, logger } = deps;
+  const { auditor, logger, observe } = deps;
   const requestLog = deps.logRequests ? createRequestLog(logger) : undefined;
   const failures = repeatedFailureLog(logger);
   const strict = auditor?.config.mode === 'strict';
@@ -49,6 +52,7 @@ export function finishStage(deps: FinishDeps): Finish {
     }
     if (answer.error && answer.status >= 500) logFailure(failures, reached, answer);
     requestLog?.(logEntry(reached, answer, clientWentAway || res.destroyed));
+    if (observe) observe(requestServed(reached, answer, clientWentAway || res.destroyed));
     send(res, replyHeaders, answer);
   };
 
@@ -99,6 +103,7 @@ export function finishStage(deps: FinishDeps): Finish {
       audit.finish();
     }
     requestLog?.(logEntry(reached, done, cutOff));
+    if (observe) observe(requestServed(reached, done, cutOff));
   };
 
   return (reached, reply, res) => (reply.stream ? finishStream(reached, reply, reply.stream, res) : finishAnswer(reached, reply, res));

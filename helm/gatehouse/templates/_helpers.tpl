@@ -108,7 +108,10 @@ gatehouse.yaml: `config.settings` with the keys the chart owns written over it. 
 */}}
 {{- define "gatehouse.config" -}}
 {{- $settings := deepCopy (.Values.config.settings | default dict) }}
-{{- $server := dict "host" "0.0.0.0" "port" .Values.server.port "shutdownGraceMs" .Values.server.shutdownGraceMs "requestTimeoutMs" .Values.server.requestTimeoutMs "bodyLimitBytes" .Values.server.bodyLimitBytes }}
+{{- $server := dict "host" "0.0.0.0" "port" .Values.server.port "shutdownDelayMs" .Values.server.shutdownDelayMs "shutdownGraceMs" .Values.server.shutdownGraceMs "requestTimeoutMs" .Values.server.requestTimeoutMs "bodyLimitBytes" .Values.server.bodyLimitBytes }}
+{{- if not .Values.config.rollOnChange }}
+{{- $_ := set $server "watchConfigMs" .Values.config.watchIntervalMs }}
+{{- end }}
 {{- $spec := .Values.openapi.path }}
 {{- if .Values.openapi.document }}
 {{- $spec = printf "%s/openapi.yaml" (include "gatehouse.configDir" .) }}
@@ -139,6 +142,23 @@ gatehouse.yaml: `config.settings` with the keys the chart owns written over it. 
       fieldPath: status.podIP
 - name: GATEHOUSE_CONFIG
   value: {{ include "gatehouse.configDir" . }}/gatehouse.yaml
+{{- if ne .Values.mode "serve" }}
+{{- /* The demo builds its own configuration; these overrides give it the chart's shutdown and metrics. */}}
+- name: GATEHOUSE_SERVER__SHUTDOWN_DELAY_MS
+  value: {{ .Values.server.shutdownDelayMs | quote }}
+- name: GATEHOUSE_SERVER__SHUTDOWN_GRACE_MS
+  value: {{ .Values.server.shutdownGraceMs | quote }}
+{{- if .Values.metrics.enabled }}
+- name: GATEHOUSE_METRICS__ENABLED
+  value: "true"
+- name: GATEHOUSE_METRICS__HOST
+  value: 0.0.0.0
+- name: GATEHOUSE_METRICS__PORT
+  value: {{ .Values.metrics.port | quote }}
+- name: GATEHOUSE_METRICS__PATH
+  value: {{ .Values.metrics.path | quote }}
+{{- end }}
+{{- end }}
 {{- with .Values.env }}
 {{ toYaml . }}
 {{- end }}
@@ -178,17 +198,26 @@ gatehouse.yaml: `config.settings` with the keys the chart owns written over it. 
 {{- fail "service.type LoadBalancer needs network.allow (or service.loadBalancerSourceRanges): without source ranges it is open to everyone" }}
 {{- end }}
 {{- if .Values.terminationGracePeriodSeconds }}
-{{- $needed := add (div (add .Values.server.shutdownGraceMs 999) 1000) .Values.lifecycle.preStopSleepSeconds }}
-{{- if le (int .Values.terminationGracePeriodSeconds) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed server.shutdownGraceMs plus lifecycle.preStopSleepSeconds (%d s), or the gateway is killed while draining" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
+{{- $needed := include "gatehouse.drainSeconds" . | int }}
+{{- if le (int .Values.terminationGracePeriodSeconds) $needed }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed server.shutdownDelayMs plus server.shutdownGraceMs plus lifecycle.preStopSleepSeconds (%d s), or the gateway is killed while draining" (int .Values.terminationGracePeriodSeconds) $needed) }}
 {{- end }}
 {{- end }}
 {{- end }}
 
+{{/* Seconds from the pod's deletion to the end of the gateway's grace: preStop sleep, readiness delay, drain. */}}
+{{- define "gatehouse.drainSeconds" -}}
+{{- add (div (add .Values.server.shutdownDelayMs .Values.server.shutdownGraceMs 999) 1000) .Values.lifecycle.preStopSleepSeconds }}
+{{- end }}
+
+{{/*
+The drain, plus 5 s for requests cut at the end of the grace to record their audit events (the gateway waits that
+long for them) and 5 s to commit the audit queue, sign the shutdown checkpoint and close.
+*/}}
 {{- define "gatehouse.terminationGracePeriodSeconds" -}}
 {{- if .Values.terminationGracePeriodSeconds }}
 {{- .Values.terminationGracePeriodSeconds }}
 {{- else }}
-{{- add (div (add .Values.server.shutdownGraceMs 999) 1000) .Values.lifecycle.preStopSleepSeconds 5 }}
+{{- add (include "gatehouse.drainSeconds" . | int) 10 }}
 {{- end }}
 {{- end }}

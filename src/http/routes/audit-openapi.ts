@@ -19,7 +19,7 @@ const auditEvent = {
     'One audit record: a request event, a write-ahead intent, or an outcome recovery recorded. `hash` chains it to `prevHash` within its instance.',
   properties: {
     id: { type: 'string' },
-    kind: { enum: ['request', 'intent', 'outcome'] },
+    kind: { enum: ['request', 'intent', 'outcome', 'reload'] },
     ref: { type: 'string', description: 'The request event id shared by all records of one request' },
     instanceId: { type: 'string' },
     seq: { type: 'integer' },
@@ -99,7 +99,7 @@ export const AUDIT_OPENAPI_PATHS = {
         { ...stringParam('status', 'HTTP status'), schema: { type: 'integer', minimum: 100, maximum: 599 } },
         stringParam('requestId', 'Request id: the gateway’s own, or the caller’s X-Request-Id once the caller was admitted'),
         stringParam('clientRequestId', 'An X-Request-Id the gateway did not adopt (the caller was refused before it was admitted)'),
-        { ...stringParam('kind', 'Record kind'), schema: { enum: ['request', 'intent', 'outcome'] } },
+        { ...stringParam('kind', 'Record kind'), schema: { enum: ['request', 'intent', 'outcome', 'reload'] } },
         stringParam('instance', 'Gateway instance (hash chain)'),
         stringParam('sql', 'Text in any captured SQL statement (case-insensitive)'),
         { ...stringParam('limit', 'Page size'), schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
