@@ -48,7 +48,8 @@ describe('planning a list', () => {
     assert.deepEqual(order.map((t) => t.column), ['creditLimit', 'id']);
     assert.deepEqual(plan.order, [
       { column: 'Credit Limit', direction: 'desc', nulls: 'last' },
-      { column: 'CUST_ID', direction: 'asc', nulls: undefined },
+      // The contract says the key is never null: a dialect may order by it without placing NULLs.
+      { column: 'CUST_ID', direction: 'asc', nulls: undefined, nullable: false },
     ]);
     // The order columns are fetched too: the next cursor is made from them.
     assert.deepEqual(plan.columns, ['CUST_NAME', 'Credit Limit', 'CUST_ID']);
@@ -90,7 +91,7 @@ describe('planning a list', () => {
     assert.deepEqual(plan.after, {
       terms: [
         { column: 'ORDER', direction: 'asc', nulls: 'last' },
-        { column: 'ITEM_CD', direction: 'asc', nulls: undefined },
+        { column: 'ITEM_CD', direction: 'asc', nulls: undefined, nullable: false },
       ],
       values: [null, 'FAS-00007'],
     });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { DbColumn } from '../src/db/dialects/types.js';
+import type { DbColumn } from '../src/db/catalog.js';
 import { literalDefault, mapColumn } from '../src/openapi/generate/type-mapping.js';
 
 function column(dataType: string, extra: Partial<DbColumn> = {}): DbColumn {

@@ -1,6 +1,6 @@
 // Start-up check of every x-gatehouse binding against the live schema; fills in keys and view flags.
 import { SpecError } from '../errors/app-error.js';
-import type { DbCatalog, DbRelation } from '../db/dialects/types.js';
+import { findRelation, type DbCatalog, type DbRelation } from '../db/catalog.js';
 import type { DataSources } from '../db/sources.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { Operation, Resource } from './resource.js';
@@ -50,7 +50,7 @@ function checkResource(
 ): void {
   const at = `resource "${resource.name}" (${resource.collectionPath ?? resource.itemPath})`;
   const schema = resource.table.schema ?? defaultSchema;
-  const relation = catalog.relations.find((r) => r.schema === schema && r.name === resource.table.name);
+  const relation = findRelation(catalog, schema, resource.table.name);
   if (!relation) {
     const names = catalog.relations.filter((r) => r.schema === schema).map((r) => r.name);
     const schemaNote = catalog.schemas.includes(schema) ? '' : ` (schema "${schema}" does not exist)`;
@@ -68,6 +68,7 @@ function checkResource(
     }
   }
   resource.isView = relation.kind === 'view';
+  if (relation.hasTriggers) resource.hasTriggers = true;
   if (resource.key.length === 0) resolveKeyFromPrimaryKey(resource, relation, at, problems);
 
   const ops = operations.filter((o) => o.resource === resource);

@@ -1,5 +1,6 @@
 // The executor: QueryPlan → statements (prepared per shape) → the source's driver → rows. Every statement it runs,
 // transaction control included, is reported to the observer it is given (the request's audit record).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { Session, type ExecutionObserver } from './session.js';
@@ -39,17 +40,29 @@ export function createExecutor(): Executor {
   return {
     async execute(source, plan, observer) {
       if (observer) await observer.beforeExecute(plan, source.name);
-      const session = new Session(source, cacheFor(source), observer);
-      try {
-        return await run(session, plan);
-      } catch (err) {
-        throw source.dialect.translateError(err) ?? err;
-      } finally {
-        await session.close();
+      for (let attempt = 1; ; attempt++) {
+        const session = new Session(source, cacheFor(source), observer);
+        try {
+          return await run(session, plan);
+        } catch (err) {
+          // The database undid the whole plan (a deadlock victim): running it again is safe, and usually succeeds.
+          if (attempt < MAX_ATTEMPTS && source.dialect.retryable(err)) {
+            await session.close();
+            await sleep(RETRY_BASE_MS * attempt * (1 + Math.random()));
+            continue;
+          }
+          throw (await source.dialect.translateError(err, source.db)) ?? err;
+        } finally {
+          await session.close();
+        }
       }
     },
   };
 }
+
+/** Runs of a plan the database undid (deadlock), and the pause before the next one grows with each. */
+const MAX_ATTEMPTS = 3;
+const RETRY_BASE_MS = 15;
 
 async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
   switch (plan.kind) {

@@ -23,7 +23,7 @@ export interface ListPlan {
 }
 
 export function tableOf(resource: Resource): TableTarget {
-  return { schema: resource.table.schema, name: resource.table.name };
+  return { schema: resource.table.schema, name: resource.table.name, ...(resource.hasTriggers ? { hasTriggers: true } : {}) };
 }
 
 export function planList(resource: Resource, req: ReadRequest, decision: Decision, count: boolean): ListPlan {
@@ -258,7 +258,9 @@ function rowCheck(resource: Resource, decision: Decision): RowCheck | undefined 
 }
 
 function toDbTerm(resource: Resource, term: OrderTerm): OrderTerm {
-  return { ...term, column: dbName(resource, term.column) };
+  const column = resource.columns.get(term.column);
+  // A column the contract declares non-null needs no NULL placement (SQL Server can then order by its index).
+  return { ...term, column: dbName(resource, term.column), ...(column && !column.nullable ? { nullable: false } : {}) };
 }
 
 function toDbFilters(resource: Resource, filters: readonly Filter[]): Filter[] {

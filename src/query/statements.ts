@@ -1,7 +1,8 @@
-// One SQL statement as pure data (a StatementSpec), and how knex builds it through the source's dialect.
-// The executor runs these; the statement cache builds each shape once. No values are interpreted here.
+// One SQL operation as pure data (a StatementSpec), and how knex builds it through the source's dialect: usually one
+// statement, several where the database needs them (an upsert on SQL Server). The executor runs these; the statement
+// cache builds each shape once. No values are interpreted here.
 import type { Knex } from 'knex';
-import type { Dialect } from '../db/dialects/types.js';
+import type { Dialect, StatementGroup } from '../db/dialects/types.js';
 import type { DbRow, Filter, Keyset, OrderTerm, QueryPlan, TableTarget } from './types.js';
 
 export type StatementSpec =
@@ -46,13 +47,20 @@ type SelectQueryPlan = Extract<QueryPlan, { kind: 'select' }>;
 type UpdateQueryPlan = Extract<QueryPlan, { kind: 'update' }>;
 type DeleteQueryPlan = Extract<QueryPlan, { kind: 'delete' }>;
 
-export function buildStatement(db: Db, dialect: Dialect, spec: StatementSpec): Knex.QueryBuilder {
+/** The statements of one spec on this dialect (one, except where the database needs several). */
+export function buildStatements(db: Db, dialect: Dialect, spec: StatementSpec): StatementGroup {
+  if (spec.kind === 'insert') return dialect.buildInsert(db, spec);
+  return { statements: [buildStatement(db, dialect, spec)], atomic: false };
+}
+
+/** A spec that is always one statement, built. */
+export function buildStatement(db: Db, dialect: Dialect, spec: Exclude<StatementSpec, { kind: 'insert' }>): Knex.QueryBuilder {
   switch (spec.kind) {
     case 'select': {
       const qb = from(db, spec.table).select(spec.columns as string[]);
       applyFilters(qb, spec.filters, dialect);
       if (spec.after) applyKeyset(qb, spec.after);
-      for (const term of spec.order) qb.orderBy(term.column, term.direction, effectiveNulls(term));
+      for (const term of spec.order) dialect.orderBy(qb, term.column, term.direction, effectiveNulls(term), term.nullable !== false);
       if (spec.limit !== undefined) qb.limit(spec.limit);
       if (spec.offset !== undefined) qb.offset(spec.offset);
       return qb;
@@ -63,17 +71,17 @@ export function buildStatement(db: Db, dialect: Dialect, spec: StatementSpec): K
       return qb;
     }
     case 'update': {
-      const qb = from(db, spec.table).update(spec.set).returning(spec.returning as string[]);
+      const qb = from(db, spec.table).update(spec.set);
+      dialect.returning(qb, spec.returning, spec.table, 'update');
       applyFilters(qb, spec.filters, dialect);
       return qb;
     }
     case 'delete': {
-      const qb = from(db, spec.table).delete().returning(spec.returning as string[]);
+      const qb = from(db, spec.table).delete();
+      dialect.returning(qb, spec.returning, spec.table, 'delete');
       applyFilters(qb, spec.filters, dialect);
       return qb;
     }
-    case 'insert':
-      return dialect.buildInsert(db, spec);
     case 'countKeys': {
       const qb = from(db, spec.table).count({ n: '*' });
       qb.where((outer) => {
@@ -91,7 +99,7 @@ export function buildStatement(db: Db, dialect: Dialect, spec: StatementSpec): K
 }
 
 /** The rows of a list or read plan (a page, fetched one row long to know whether another follows). */
-export function selectSpec(plan: SelectQueryPlan): StatementSpec {
+export function selectSpec(plan: SelectQueryPlan): Extract<StatementSpec, { kind: 'select' }> {
   return {
     kind: 'select',
     table: plan.table,
@@ -147,10 +155,8 @@ function applyFilter(qb: Knex.QueryBuilder, filter: Filter, dialect: Dialect): v
       else qb.where(filter.column, filter.value === 'true');
       return;
     case 'like':
-      qb.where(filter.column, 'like', filter.value as string);
-      return;
     case 'ilike':
-      dialect.whereILike(qb, filter.column, filter.value as string, false);
+      dialect.wherePattern(qb, filter.column, filter.value as string, filter.op === 'ilike');
       return;
     default:
       if (filter.value === null) qb.whereRaw('1 = 0');

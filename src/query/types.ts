@@ -19,6 +19,8 @@ export interface OrderTerm {
   readonly direction: 'asc' | 'desc';
   /** Explicit nulls placement; undefined means the database default (PostgreSQL: last for asc, first for desc). */
   readonly nulls: 'first' | 'last' | undefined;
+  /** Planned terms only: false when the contract says the column never holds NULL. */
+  readonly nullable?: boolean;
 }
 
 /** What a list request asks for, in API names, after parsing and validation against the resource. */
@@ -42,6 +44,8 @@ export interface Preferences {
 export interface TableTarget {
   readonly schema: string | undefined;
   readonly name: string;
+  /** The table has enabled triggers (known from the start-up binding check): SQL Server returns rows through OUTPUT … INTO. */
+  readonly hasTriggers?: boolean;
 }
 
 /** A row value in database column names. */

@@ -1,6 +1,6 @@
 // Introspected catalog → a complete OpenAPI 3.1 document with x-gatehouse bindings, plus notes for the operator.
 import { camelCase } from 'change-case';
-import type { DbCatalog, DbRelation } from '../../db/dialects/types.js';
+import type { DbCatalog, DbRelation } from '../../db/catalog.js';
 import type { JsonSchema } from '../resource.js';
 import { buildEntitySchema } from './entity-schema.js';
 import { entityNames, propertyNames, resourceNames, type NamingStyle, type Rename } from './naming.js';

@@ -1,5 +1,5 @@
 // Database column → JSON Schema property: the documented type-mapping rule that `gatehouse init` applies.
-import type { DbColumn } from '../../db/dialects/types.js';
+import type { DbColumn } from '../../db/catalog.js';
 import type { JsonSchema } from '../resource.js';
 
 /**
