@@ -3,6 +3,7 @@ import { auditJsonSchema, storeJsonSchema } from './schema-audit.js';
 import { authJsonSchema } from './schema-auth.js';
 import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
+import { mssqlJsonSchema } from './schema-mssql.js';
 import { poolJsonSchema } from './schema-pool.js';
 
 const source = {
@@ -16,6 +17,7 @@ const source = {
     statementTimeoutMs: { type: 'integer', minimum: 1, default: 15000 },
     readOnly: { type: 'boolean', default: false },
     defaultSchema: { type: 'string', minLength: 1 },
+    mssql: mssqlJsonSchema,
   },
 } as const;
 
