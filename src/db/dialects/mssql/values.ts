@@ -30,7 +30,9 @@ const timeText = (d: Date): string => `${pad(d.getUTCHours())}:${pad(d.getUTCMin
 function instantText(d: Date): string {
   const iso = d.toISOString();
   const more = fraction(d);
-  return more.length > 4 ? iso.replace(/\.\d{3}Z$/, `${more}Z`) : iso;
+  if (more.length <= 4) return iso;
+  // Microseconds as PostgreSQL gives them (six digits), or all seven when the 100 ns digit is set.
+  return iso.replace(/\.\d{3}Z$/, `${more.padEnd(7, '0')}Z`);
 }
 
 /** A value as read by tedious → the JSON-ready value (the same shapes the PostgreSQL dialect produces). */
