@@ -14,6 +14,8 @@ export interface DbColumn {
   readonly isArray: boolean;
   readonly enumValues: readonly string[] | undefined;
   readonly comment: string | undefined;
+  /** Whose type names `dataType` uses (absent: PostgreSQL's). SQL Server's `bit` is a boolean, its `timestamp` a row version. */
+  readonly typeSystem?: 'postgres' | 'mssql';
 }
 
 export interface DbForeignKey {

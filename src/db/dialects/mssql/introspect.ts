@@ -201,7 +201,7 @@ function toColumn(c: ColumnRow): DbColumn {
     name: c.name,
     dataType: type,
     nullable: truthy(c.is_nullable),
-    defaultValue: c.default_value ?? undefined,
+    defaultValue: defaultText(c.default_value, type),
     // rowversion / timestamp columns and system-versioned period columns are written by the server too.
     generated: truthy(c.is_identity) || truthy(c.is_computed) || (c.generated_always_type ?? 0) > 0 || type === 'timestamp' || type === 'rowversion',
     maxLength: length,
@@ -210,7 +210,32 @@ function toColumn(c: ColumnRow): DbColumn {
     isArray: false,
     enumValues: undefined,
     comment: c.comment ?? undefined,
+    typeSystem: 'mssql',
   };
+}
+
+/**
+ * SQL Server stores a default as written, wrapped in parentheses: `((0))`, `('A')`, `(N'x')`, `(getdate())`. The literal
+ * inside is what init can copy (a bit's 0 / 1 as false / true); an expression stays as it is.
+ */
+function defaultText(definition: string | null, type: string): string | undefined {
+  if (definition === null) return undefined;
+  let text = definition.trim();
+  while (/^\(.*\)$/s.test(text) && balanced(text.slice(1, -1))) text = text.slice(1, -1).trim();
+  text = text.replace(/^N'/, "'");
+  if (type === 'bit' && /^[01]$/.test(text)) return text === '1' ? 'true' : 'false';
+  return text;
+}
+
+function balanced(text: string): boolean {
+  let depth = 0;
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === "'") quoted = !quoted;
+    else if (!quoted && ch === '(') depth++;
+    else if (!quoted && ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
 }
 
 const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1';
