@@ -116,7 +116,7 @@ export interface Backend {
 export function backends(): Backend[] {
   const pg = testPostgres();
   const mssql = testMssql();
-  return [
+  const all: Backend[] = [
     { name: 'PGlite', dialect: 'postgres', server: 'postgres', skip: undefined, source: async () => ({ client: 'pglite' }) },
     {
       name: 'PostgreSQL',
@@ -133,6 +133,15 @@ export function backends(): Backend[] {
       source: async (prefix) => ({ client: 'mssql', url: await freshMssqlDatabase(prefix) }),
     },
   ];
+  return viaExpressDoor() ? all.filter((b) => b.dialect !== 'mssql') : all;
+}
+
+/**
+ * The Express door re-runs suites to compare doors (test/express-door.test.ts); the dialect is orthogonal to the door,
+ * so SQL Server's backend runs once, through the node:http door.
+ */
+export function viaExpressDoor(): boolean {
+  return process.env.GATEHOUSE_TEST_DOOR === 'express';
 }
 
 /** `?a=1&b=2` with every value percent-encoded (a `+` would otherwise arrive as a space). */
