@@ -2,6 +2,7 @@
 // the write-ahead intent of a mutation before the statement runs, and every statement as it runs.
 import type { RequestAudit } from '../audit/request-audit.js';
 import type { DataSources } from '../db/sources.js';
+import { UniqueViolationError } from '../db/unique-violation-error.js';
 import { InternalError } from '../errors/app-error.js';
 import type { Resource } from '../openapi/resource.js';
 import type { ExecutionObserver, Executor, StatementRecord } from '../query/execute.js';
@@ -15,8 +16,21 @@ export function executeStage(sources: DataSources, executor: Executor): (x: Plan
     const source = sources.get(resource.source);
     if (!source) throw new InternalError(`source ${resource.source} is not configured`);
     const observer = x.audit ? new AuditWitness(x.audit, x, resource) : undefined;
-    return { ...x, result: await executor.execute(source, x.planned.plan, observer) };
+    try {
+      return { ...x, result: await executor.execute(source, x.planned.plan, observer) };
+    } catch (err) {
+      throw err instanceof UniqueViolationError ? namedConflict(err, resource, x.decision.visible) : err;
+    }
   };
+}
+
+/** A unique violation the dialect could place, in the caller's property names (only those it may see). */
+function namedConflict(err: UniqueViolationError, resource: Resource, visible: ReadonlySet<string>): UniqueViolationError {
+  const names = err.columns.map((c) => resource.byColumn.get(c)?.name);
+  if (names.length === 0 || names.some((n) => n === undefined || !visible.has(n))) return err;
+  const named = new UniqueViolationError(err.columns, `another row already has this ${names.join(', ')}`);
+  Object.defineProperty(named, 'cause', { value: err, enumerable: false });
+  return named;
 }
 
 /** The audit record, seen by the executor as its observer of this one request. */

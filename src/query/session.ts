@@ -91,7 +91,9 @@ export class Session {
   }
 }
 
+/** PostgreSQL's SQLSTATE, or SQL Server's error number (tedious's `code` only says EREQUEST for every server error). */
 function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
+  const { code, number } = (err ?? {}) as { code?: unknown; number?: unknown };
+  if (typeof number === 'number') return String(number);
   return typeof code === 'string' || typeof code === 'number' ? String(code) : 'error';
 }

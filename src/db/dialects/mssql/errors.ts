@@ -136,7 +136,7 @@ export async function translateMssqlErrorWithCatalog(err: unknown, db: Knex): Pr
          from sys.indexes i
          join sys.index_columns ic on ic.object_id = i.object_id and ic.index_id = i.index_id and ic.is_included_column = 0
          join INFORMATION_SCHEMA.COLUMNS isc
-           on OBJECT_ID(QUOTENAME(isc.TABLE_SCHEMA) + '.' + QUOTENAME(isc.TABLE_NAME)) = i.object_id
+           on isc.TABLE_SCHEMA = OBJECT_SCHEMA_NAME(i.object_id) and isc.TABLE_NAME = OBJECT_NAME(i.object_id)
           and isc.ORDINAL_POSITION = ic.column_id
         where i.name = ? and i.is_unique = 1
         order by ic.key_ordinal`,
