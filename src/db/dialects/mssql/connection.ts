@@ -52,13 +52,15 @@ function fromUrl(text: string): Parts {
 
 function fromAdoString(text: string): Parts {
   if (!text.includes('=')) throw new Error('expected key=value pairs');
-  const schema = parse(text).toSchema(MSSQL_SCHEMA) as Record<string, unknown>;
+  const parsed = parse(text);
+  const schema = parsed.toSchema(MSSQL_SCHEMA) as Record<string, unknown>;
   // "tcp:host\instance,1433": protocol prefix, named instance and port all ride in Data Source.
   const source = String(schema['data source'] ?? '').replace(/^tcp:/i, '');
   if (source === '') throw new Error('no Server / Data Source');
   const [hostAndInstance, port] = source.split(',');
   const [host, instance] = hostAndInstance!.split('\\');
-  const encrypt = schema.encrypt;
+  // The schema reads Encrypt as a boolean; TDS 8's `strict` is kept as written.
+  const encrypt = String(parsed.get('encrypt') ?? '').toLowerCase() === 'strict' ? 'strict' : schema.encrypt;
   return {
     server: host === '.' || host?.toLowerCase() === '(local)' ? 'localhost' : host!,
     port: port ? Number(port) : undefined,
