@@ -59,7 +59,9 @@ export async function mssqlStatistics(db: Knex, relations: readonly RelationName
     const id = idOf.get(fold(relationKey(relation.schema, relation.name)));
     const size = id === undefined ? undefined : sizes.get(id);
     const rows = size?.rows === null || size?.rows === undefined ? null : Number(size.rows);
-    out.set(relationKey(relation.schema, relation.name), {
+    // Keyed as the caller named it (the catalog may report a view's name in another case, Babelfish does).
+    const asAsked = wanted.get(fold(relationKey(relation.schema, relation.name)))!;
+    out.set(relationKey(asAsked.schema, asAsked.name), {
       kind: relation.kind,
       estimatedRows: relation.kind === 'view' ? null : rows !== null && rows >= 0 ? rows : (relation.estimatedRows ?? null),
       bytes: relation.kind === 'view' || size?.bytes === null || size?.bytes === undefined ? null : Number(size.bytes),
