@@ -1,14 +1,16 @@
-// The one test command: provisions PostgreSQL and a SQL Server (TDS) endpoint, runs test/**/*.test.ts with node:test,
-// and cleans up.
+// The one test command: provisions PostgreSQL (and Redis, BIND, a SQL Server TDS endpoint), runs test/**/*.test.ts
+// with node:test, and cleans up.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { babelfishTools, installBabelfish, startBabelfish, type TdsServer } from '../test/support/babelfish.js';
+import { ensureBind } from '../test/support/bind.js';
 import { ensureDebianPackage } from '../test/support/debian.js';
 import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
 import { ensureRedisServer } from '../test/support/redis.js';
+import { ensureChromium } from '../test/support/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const inCI = process.env.CI === 'true';
@@ -85,6 +87,24 @@ async function ensureMssql(): Promise<TdsServer | undefined> {
   }
 }
 
+/** DNS suites start their own named servers; this only makes sure bind9 and bind9-dnsutils are there (fatal in CI when they cannot be). */
+function ensureBindServer(): void {
+  const installed = ensureBind();
+  if (installed.ok) return;
+  if (inCI) fail(`BIND 9 is required under CI=true: ${installed.reason}`);
+  process.env.GATEHOUSE_TEST_BIND_SKIP = installed.reason;
+  console.log(`test: BIND 9 unavailable, DNS tests will skip: ${installed.reason.split('\n')[0]}`);
+}
+
+/** Page tests drive Debian's chromium; installed like redis-server (fatal in CI when it cannot be). */
+function ensureBrowser(): void {
+  const installed = ensureChromium();
+  if (installed.ok) return;
+  if (inCI) fail(`chromium is required under CI=true: ${installed.reason}`);
+  process.env.GATEHOUSE_TEST_CHROMIUM_SKIP = installed.reason;
+  console.log(`test: chromium unavailable, browser tests will skip: ${installed.reason.split('\n')[0]}`);
+}
+
 function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 15);
 }
@@ -113,6 +133,8 @@ async function main(): Promise<void> {
 
   const binDir = ensurePostgres();
   ensureRedis();
+  ensureBindServer();
+  ensureBrowser();
   if (binDir) {
     try {
       server = await startPostgres();

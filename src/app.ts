@@ -15,6 +15,7 @@ import { beginOwnRequest, ownRequest, stageMiddleware } from './http/own-request
 import { auditOwnRequests } from './http/own-audit.js';
 import { ownErrorHandler, ownNotFound, ownRequestLog } from './http/own-errors.js';
 import { AUDIT_BASE, auditRoutes } from './http/routes/audit.js';
+import { REPORTS_BASE, reportRoutes } from './http/routes/reports.js';
 import { docsRoutes } from './http/routes/docs.js';
 import { healthRoutes, type Readiness } from './http/routes/health.js';
 import { scopedDocumentRoute } from './http/routes/scoped-document.js';
@@ -163,6 +164,8 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   if (security.policy) app.use(scopedDocumentRoute(deps.document, deps.operations.operations, security.policy, admit));
   // The auditor API (scope audit:read); its own requests are audited like any other.
   if (auditor) app.use(AUDIT_BASE, auditRoutes(auditor, guard));
+  // The migration report (scope reports:read), read from the same store, admitted and audited like the auditor API.
+  if (auditor) app.use(REPORTS_BASE, reportRoutes({ store: auditor.store.db, sources: deps.sources, operations: deps.operations.operations, config }, guard));
   app.use(ownNotFound());
   app.use(ownErrorHandler(logger));
 

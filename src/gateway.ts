@@ -10,7 +10,7 @@ import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
 import type { Logger } from './observability/logger.js';
 import { startAuditor, type Auditor } from './audit/auditor.js';
-import { ConfigError } from './errors/app-error.js';
+import { ConfigError, SpecError } from './errors/app-error.js';
 import type { Readiness } from './http/routes/health.js';
 import { createStore, type Store } from './store/create-store.js';
 import { pendingMigrations } from './store/migrations.js';
@@ -36,6 +36,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Already-open sources (the embedded demo seeds its in-memory database before the gateway starts). */
   readonly sources?: DataSources;
+  /** Shown in /readyz's body under `details`, never changing its status (the DNS registration's state). */
+  readonly readinessDetails?: Readonly<Record<string, () => unknown>>;
 }
 
 export async function createGateway(config: GatehouseConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
@@ -44,7 +46,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
   let auditor: Auditor | undefined;
   let rateLimitStores: RateLimitStores | undefined;
   try {
-    const readiness: Readiness = { checks: [] };
+    const readiness: Readiness = { checks: [], details: options.readinessDetails ?? {} };
     if (config.audit && !config.store) throw new ConfigError(['audit: needs a store: section to keep the audit log in']);
     if (config.store) {
       store = createStore(config.store);
@@ -89,8 +91,9 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       );
     }
     const validators = createValidatorFactory();
-    // Compile every validator now, so a schema ajv cannot compile fails the start, not a request.
-    for (const resource of spec.resources) validators.forResource(resource);
+    // Checked now, so a schema ajv cannot compile fails the start, not a request; each compiles on its first use.
+    const schemaProblems = validators.check(spec.resources);
+    if (schemaProblems.length > 0) throw new SpecError(schemaProblems);
     const { express: app, listener } = buildApp({
       config,
       logger,

@@ -97,7 +97,7 @@ describe('audit log on a PGlite store', { skip }, () => {
         storeOptions: { migrate: false },
       }),
       (err: Error) => {
-        assert.match(err.message, /store: 4 migration\(s\) not applied \(20261121000000_audit_log\.js, .*\): run `gatehouse migrate`/);
+        assert.match(err.message, /store: \d+ migration\(s\) not applied \(20261121000000_audit_log\.js, .*\): run `gatehouse migrate`/);
         return true;
       },
     );

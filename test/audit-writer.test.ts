@@ -10,7 +10,7 @@ import { recordToRow } from '../src/audit/event-row.js';
 import { chain, GENESIS_HASH, recordHashV2 } from '../src/audit/hash-chain.js';
 import { createSigner, trustedKeysFor } from '../src/audit/signing.js';
 import { verifyAuditLog, type VerifyReport } from '../src/audit/verify.js';
-import { createAuditWriter, type AuditWriter } from '../src/audit/writer.js';
+import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../src/audit/writer.js';
 import { createLogger } from '../src/observability/logger.js';
 import { runMigrations } from '../src/store/migrations.js';
 import { newId } from '../src/util/ids.js';
@@ -51,8 +51,8 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function writer(db: Knex, instanceId: string, maxInFlight: number, maxWaitMs = 0): AuditWriter {
-  return createAuditWriter({
+function writerOptions(db: Knex, instanceId: string, maxInFlight: number, maxWaitMs = 0): AuditWriterOptions {
+  return {
     db,
     instanceId,
     queueSize: 1000,
@@ -64,7 +64,16 @@ function writer(db: Knex, instanceId: string, maxInFlight: number, maxWaitMs = 0
     signer,
     logger: createLogger({ level: 'error', silent: true }),
     retryMs: 50,
-  });
+  };
+}
+
+function writer(db: Knex, instanceId: string, maxInFlight: number, maxWaitMs = 0): AuditWriter {
+  return createAuditWriter(writerOptions(db, instanceId, maxInFlight, maxWaitMs));
+}
+
+/** An intent of the request whose event id is `ref`. */
+function intent(requestId: string, ref: string): AuditContent {
+  return { ...content(requestId), id: newId(), kind: 'intent', ref, outcome: 'intent', status: null, latencyMs: null, rows: null };
 }
 
 /** Runs `during` while the instance's head row is held: every commit for it waits at its first step meanwhile. */
@@ -213,6 +222,61 @@ describe('audit writer with commits in flight', { skip }, () => {
     const next = await w.append(content('after-recovery'));
     assert.equal(next.seq, 2);
     assert.equal(next.prevHash, first.hash);
+    await w.close();
+    await assertVerifies(db);
+  });
+
+  it('when a request ends while the store is down and its event cannot be kept, then recovery closes the intent of that request as unknown, and no other', async () => {
+    // Room to keep two events for later: the third request's event is dropped.
+    const w = createAuditWriter({ ...writerOptions(db, 'lost', 2), queueSize: 2 });
+    await w.start();
+    const first = await w.append(content('lost-first'));
+    const [refA, refD] = [newId(), newId()];
+    const releaseA = w.holdRef(refA);
+    const releaseD = w.holdRef(refD);
+    await w.append(intent('lost-a', refA));
+    await w.append(intent('lost-d', refD));
+    // A commit the store refuses (a stored id): the writer fails, and nothing is accepted until it recovers.
+    await assert.rejects(w.append(content('lost-dup', first.id)), AuditUnavailableError);
+    await assert.rejects(w.append(content('lost-a', refA)), AuditUnavailableError);
+    w.defer(content('lost-d', refD));
+    w.defer(content('lost-b'));
+    w.defer(content('lost-a', refA));
+    releaseA();
+    releaseD();
+    assert.equal(await w.probe(), true);
+    await w.checkpoint();
+    const rows = (await db('audit_events').where({ instance_id: 'lost' }).orderBy('seq')) as Array<Record<string, unknown>>;
+    const unknown = rows.filter((r) => r.outcome === 'unknown');
+    assert.deepEqual(
+      unknown.map((r) => [r.ref, r.request_id]),
+      [[refA, 'lost-a']],
+    );
+    assert.match(String((unknown[0]!.detail as { reason: string }).reason), /queueSize/);
+    assert.ok(rows.some((r) => r.id === refD && r.kind === 'request'), 'the kept event of the other request is stored');
+    assert.ok(rows.some((r) => r.request_id === 'lost-b'));
+    assert.equal(w.stats().unknownOutcomes, 1);
+    await w.close();
+    await assertVerifies(db);
+  });
+
+  it('when an event kept for later is already in the store (its acknowledgement was lost), then it is stored once and the writer goes on', async () => {
+    const w = writer(db, 'lost-ack', 2);
+    await w.start();
+    const ref = newId();
+    const release = w.holdRef(ref);
+    await w.append(intent('ack-1', ref));
+    await w.append(content('ack-1', ref));
+    // As if the commit had reached the store but its answer had not come back.
+    w.defer(content('ack-1', ref));
+    release();
+    assert.equal(await w.probe(), true);
+    const next = await w.append(content('ack-2'));
+    assert.equal(next.seq, 3);
+    const rows = (await db('audit_events').where({ instance_id: 'lost-ack' }).select('id', 'kind')) as Array<{ id: string; kind: string }>;
+    assert.equal(rows.filter((r) => r.id === ref).length, 1);
+    assert.equal(rows.filter((r) => r.kind === 'outcome').length, 0);
+    assert.equal(w.stats().failures, 0);
     await w.close();
     await assertVerifies(db);
   });

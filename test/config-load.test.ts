@@ -50,7 +50,7 @@ describe('configuration loading', () => {
     assert.equal(config.server.host, '127.0.0.1');
     assert.equal(config.server.port, 8080);
     assert.equal(config.server.bodyLimitBytes, 1048576);
-    assert.deepEqual(config.limits, { defaultPageSize: 100, maxPageSize: 1000, maxAffected: 1000, maxBulkRows: 1000 });
+    assert.deepEqual(config.limits, { defaultPageSize: 100, maxPageSize: 1000, maxAffected: 1000, maxBulkRows: 1000, exportBatchRows: 5000 });
     assert.deepEqual(config.sources.erp!.pool, { min: 0, max: 10, acquireTimeoutMs: 5000 });
     assert.equal(config.sources.erp!.statementTimeoutMs, 15000);
     assert.equal(config.spec, path.join(dir, 'openapi', 'erp.yaml'));

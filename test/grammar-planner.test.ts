@@ -47,9 +47,9 @@ describe('planning a list', () => {
     );
     assert.deepEqual(order.map((t) => t.column), ['creditLimit', 'id']);
     assert.deepEqual(plan.order, [
-      { column: 'Credit Limit', direction: 'desc', nulls: 'last' },
-      // The contract says the key is never null: a dialect may order by it without placing NULLs.
-      { column: 'CUST_ID', direction: 'asc', nulls: undefined, nullable: false },
+      { column: 'Credit Limit', direction: 'desc', nulls: 'last', notNull: false },
+      // The contract says the key is never null: no `or … is null` in a keyset, no NULL placement in ORDER BY.
+      { column: 'CUST_ID', direction: 'asc', nulls: undefined, notNull: true },
     ]);
     // The order columns are fetched too: the next cursor is made from them.
     assert.deepEqual(plan.columns, ['CUST_NAME', 'Credit Limit', 'CUST_ID']);
@@ -90,8 +90,8 @@ describe('planning a list', () => {
     const { plan } = planList(r('items'), read({ order: order.slice(0, 1), cursor }), everything('items'), false);
     assert.deepEqual(plan.after, {
       terms: [
-        { column: 'ORDER', direction: 'asc', nulls: 'last' },
-        { column: 'ITEM_CD', direction: 'asc', nulls: undefined, nullable: false },
+        { column: 'ORDER', direction: 'asc', nulls: 'last', notNull: false },
+        { column: 'ITEM_CD', direction: 'asc', nulls: undefined, notNull: true },
       ],
       values: [null, 'FAS-00007'],
     });

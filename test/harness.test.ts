@@ -72,6 +72,18 @@ if ('skip' in pg) {
     assert.equal(existsSync(server.dataDir), false);
   });
 
+  test('a private server started with settings runs with them, over the disposable defaults', async () => {
+    const server = await startPostgres({ settings: { fsync: 'on', synchronous_commit: 'on' } });
+    try {
+      const rows = await withClient(server.url(), async (c) =>
+        (await c.query("select current_setting('fsync') as fsync, current_setting('synchronous_commit') as sync, current_setting('full_page_writes') as fpw")).rows,
+      );
+      assert.deepEqual(rows, [{ fsync: 'on', sync: 'on', fpw: 'off' }]);
+    } finally {
+      await server.destroy();
+    }
+  });
+
   test('loadChinook loads the sample database', { skip: chinookSkipReason() }, async () => {
     const url = await loadChinook(adminUrl, 'chinook_harness');
     const counts = await withClient(url, async (c) =>

@@ -53,7 +53,7 @@ describe('gatehouse init (command line)', { skip: 'skip' in pg ? pg.skip : undef
     const spec = await loadSpecFile(out);
     assert.equal(spec.resources.length, 7);
     assert.match(result.stderr, /init: reading the database catalog/);
-    assert.match(result.stderr, /\[[=\- ]*\] 7\/7 tables and views/, 'the progress bar reaches the end');
+    assert.doesNotMatch(result.stderr, /tables and views \|/, 'no progress bar when stderr is not a terminal');
     assert.match(result.stderr, /wrote .*legacy\.yaml: 7 resources \(5 with item paths\) from schema legacy/);
     assert.match(result.stderr, /warning legacy\.audit_trail: collection path only/);
     assert.match(result.stderr, /note {4}legacy\.Customer Master: column "order_date" is property "orderDate2" \(collision\)/);

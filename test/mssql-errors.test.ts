@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { createMssqlDialect } from '../src/db/dialects/mssql/index.js';
 import { UniqueViolationError } from '../src/db/unique-violation-error.js';
-import { AppError, SpecError } from '../src/errors/app-error.js';
+import { AppError, SpecError, StartupError } from '../src/errors/app-error.js';
 import { assertNoLeak, startTestGateway } from './support/gateway.js';
 import { freshMssqlDatabase, mssqlKnex, testMssql, withDatabase } from './support/mssql-env.js';
 import { freePort } from './support/processes.js';
@@ -135,7 +135,7 @@ describe('SQL Server errors, raised by the live endpoint and translated', { skip
     }
   });
 
-  it('when two transactions deadlock, then the victim’s error is 1205, retryable, and 503 deadlock_detected if it keeps losing', async () => {
+  it('when two transactions deadlock, then the victim’s error is 1205, retryable, and 409 deadlock_detected as on PostgreSQL', async () => {
     const other = mssqlKnex(url);
     const pool = (k: Knex) => k.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
     const [a, b] = [await pool(db).acquireConnection(), await pool(other).acquireConnection()];
@@ -154,9 +154,8 @@ describe('SQL Server errors, raised by the live endpoint and translated', { skip
       assert.equal((err as { number: number }).number, 1205);
       assert.equal(dialect.retryable(err), true);
       const error = await translated(err);
-      assert.equal(error.status, 503);
+      assert.equal(error.status, 409);
       assert.equal(error.code, 'deadlock_detected');
-      assert.ok(error.headers['Retry-After']);
     } finally {
       for (const c of [a, b]) await run(c, dialect.transaction.rollback).catch(() => undefined);
       await pool(db).releaseConnection(a);
@@ -195,16 +194,16 @@ describe('a SQL Server source that cannot serve the contract refuses to start, s
   it('when the login is refused, then start-up names the source and the refused login', async () => {
     const env_ = env as { adminUrl: string };
     const err = await start(env_.adminUrl.replace(/\/\/[^:]+:[^@]+@/, '//babelfish_user:not-the-password@'));
-    assert.ok(err instanceof SpecError, String(err));
-    assert.match(err.message, /source "erp": cannot read its schema \(.*[Ll]ogin failed.*\)/);
+    assert.ok(err instanceof StartupError, String(err));
+    assert.match(err.message, /cannot read the schema of source "erp" \(.*[Ll]ogin failed.*\)/);
     assert.doesNotMatch(err.message, /not-the-password/);
   });
 
   it('when the database does not exist, then start-up says it cannot be opened', async () => {
     const env_ = env as { adminUrl: string };
     const err = await start(withDatabase(env_.adminUrl, 'no_such_database_here'));
-    assert.ok(err instanceof SpecError, String(err));
-    assert.match(err.message, /source "erp": cannot read its schema \(.*no_such_database_here.*\)/i);
+    assert.ok(err instanceof StartupError, String(err));
+    assert.match(err.message, /cannot read the schema of source "erp" \(.*no_such_database_here.*\)/i);
   });
 
   it('when the contract names a table the database lacks, then start-up names the table', async () => {

@@ -173,15 +173,39 @@ describe('SQL for list plans', () => {
       pg: {
         sql:
           'select "CUST_ID", "Credit Limit" from "CUST_MSTR" ' +
-          'where ((("Credit Limit" < ?)) or ("Credit Limit" = ? and ("CUST_ID" > ? or "CUST_ID" is null))) ' +
+          'where ((("Credit Limit" < ?)) or ("Credit Limit" = ? and "CUST_ID" > ?)) ' +
           'order by "Credit Limit" desc nulls first, "CUST_ID" asc nulls last limit ?',
         bindings: ['100.00', '100.00', 7, 11],
       },
       mssql: {
         sql:
         'select top (?) [CUST_ID], [Credit Limit] from [CUST_MSTR] ' +
-        'where ((([Credit Limit] < ?)) or ([Credit Limit] = ? and ([CUST_ID] > ? or [CUST_ID] is null))) ' +
+        'where ((([Credit Limit] < ?)) or ([Credit Limit] = ? and [CUST_ID] > ?)) ' +
         'order by case when [Credit Limit] is null then 0 else 1 end, [Credit Limit] desc, [CUST_ID] asc',
+        bindings: [11, '100.00', '100.00', 7],
+      },
+    });
+  });
+
+  it('keyset after a value on a nullable, nulls-last column: larger values or a null, or equal and a later key (the key is not null)', () => {
+    const order: OrderTerm[] = [
+      { column: 'creditLimit', direction: 'asc', nulls: undefined },
+      { column: 'id', direction: 'asc', nulls: undefined },
+    ];
+    const cursor = encodeCursor(order, ['100.00', 7]);
+    testsql((db, d) => buildSelect(db, d, list(erp.get('customers')!, { select: ['id'], order: order.slice(0, 1), cursor })), {
+      pg: {
+        sql:
+          'select "CUST_ID", "Credit Limit" from "CUST_MSTR" ' +
+          'where ((("Credit Limit" > ? or "Credit Limit" is null)) or ("Credit Limit" = ? and "CUST_ID" > ?)) ' +
+          'order by "Credit Limit" asc nulls last, "CUST_ID" asc nulls last limit ?',
+        bindings: ['100.00', '100.00', 7, 11],
+      },
+      mssql: {
+        sql:
+          'select top (?) [CUST_ID], [Credit Limit] from [CUST_MSTR] ' +
+          'where ((([Credit Limit] > ? or [Credit Limit] is null)) or ([Credit Limit] = ? and [CUST_ID] > ?)) ' +
+          'order by case when [Credit Limit] is null then 1 else 0 end, [Credit Limit] asc, [CUST_ID] asc',
         bindings: [11, '100.00', '100.00', 7],
       },
     });
@@ -197,14 +221,14 @@ describe('SQL for list plans', () => {
       pg: {
         sql:
           'select "CUST_ID", "Credit Limit" from "CUST_MSTR" ' +
-          'where (("Credit Limit" is not null) or ("Credit Limit" is null and ("CUST_ID" > ? or "CUST_ID" is null))) ' +
+          'where (("Credit Limit" is not null) or ("Credit Limit" is null and "CUST_ID" > ?)) ' +
           'order by "Credit Limit" desc nulls first, "CUST_ID" asc nulls last limit ?',
         bindings: [7, 11],
       },
       mssql: {
         sql:
         'select top (?) [CUST_ID], [Credit Limit] from [CUST_MSTR] ' +
-        'where (([Credit Limit] is not null) or ([Credit Limit] is null and ([CUST_ID] > ? or [CUST_ID] is null))) ' +
+        'where (([Credit Limit] is not null) or ([Credit Limit] is null and [CUST_ID] > ?)) ' +
         'order by case when [Credit Limit] is null then 0 else 1 end, [Credit Limit] desc, [CUST_ID] asc',
         bindings: [11, 7],
       },
@@ -221,14 +245,14 @@ describe('SQL for list plans', () => {
       pg: {
         sql:
           'select "ITEM_CD", "ORDER" from "ITEM_MSTR" where "DISCONTINUED" = ? ' +
-          'and (("ORDER" is null and ("ITEM_CD" > ? or "ITEM_CD" is null))) ' +
+          'and (("ORDER" is null and "ITEM_CD" > ?)) ' +
           'order by "ORDER" asc nulls last, "ITEM_CD" asc nulls last limit ?',
         bindings: [false, 'PAC-00003', 11],
       },
       mssql: {
         sql:
         'select top (?) [ITEM_CD], [ORDER] from [ITEM_MSTR] ' +
-        'where [DISCONTINUED] = ? and (([ORDER] is null and ([ITEM_CD] > ? or [ITEM_CD] is null))) ' +
+        'where [DISCONTINUED] = ? and (([ORDER] is null and [ITEM_CD] > ?)) ' +
         'order by case when [ORDER] is null then 1 else 0 end, [ORDER] asc, [ITEM_CD] asc',
         bindings: [11, false, 'PAC-00003'],
       },
@@ -245,14 +269,14 @@ describe('SQL for list plans', () => {
       pg: {
         sql:
           'select "QTY", "ORD_NO", "LINE_NO" from "ORD_LINE" ' +
-          'where ((("ORD_NO" > ? or "ORD_NO" is null)) or ("ORD_NO" = ? and ("LINE_NO" > ? or "LINE_NO" is null))) ' +
+          'where (("ORD_NO" > ?) or ("ORD_NO" = ? and "LINE_NO" > ?)) ' +
           'order by "ORD_NO" asc nulls last, "LINE_NO" asc nulls last limit ?',
         bindings: [10001, 10001, 3, 11],
       },
       mssql: {
         sql:
         'select top (?) [QTY], [ORD_NO], [LINE_NO] from [ORD_LINE] ' +
-        'where ((([ORD_NO] > ? or [ORD_NO] is null)) or ([ORD_NO] = ? and ([LINE_NO] > ? or [LINE_NO] is null))) ' +
+        'where (([ORD_NO] > ?) or ([ORD_NO] = ? and [LINE_NO] > ?)) ' +
         'order by [ORD_NO] asc, [LINE_NO] asc',
         bindings: [11, 10001, 10001, 3],
       },

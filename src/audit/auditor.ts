@@ -1,4 +1,4 @@
-// The audit subsystem as one object: signer, group-commit writer, JSON-line sink, retention timer.
+// The audit subsystem as one object: signer, group-commit writer, JSON-line sink, witness, retention timer.
 import { hostname } from 'node:os';
 import type { AuditConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -7,6 +7,7 @@ import { applyRetention, type RetentionResult } from './retention.js';
 import { createAuditSink, type AuditSink } from './sink.js';
 import { createSigner, trustedKeysFor, type CheckpointSigner, type TrustedKeys } from './signing.js';
 import { verifyAuditLog, type VerifyOptions, type VerifyReport } from './verify.js';
+import { openWitnessFile } from './witness.js';
 import { createAuditWriter, type AuditWriter } from './writer.js';
 
 export interface Auditor {
@@ -45,6 +46,7 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
   }
   const trustedKeys = trustedKeysFor(signer, config.trustedKeys);
   const sink = createAuditSink(config.sink);
+  const witness = config.witness.file === undefined ? undefined : openWitnessFile(config.witness.file, logger);
   const writer = createAuditWriter({
     db: store.db,
     instanceId: defaultInstanceId(config),
@@ -57,6 +59,10 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     signer,
     logger,
     onCommitted: (records) => records.forEach((r) => sink.committed(r)),
+    onCheckpoint: (checkpoint) => {
+      sink.checkpoint(checkpoint);
+      witness?.publish(checkpoint);
+    },
   });
   await writer.start();
 
@@ -65,6 +71,8 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
     const cutoff = new Date(now.getTime() - config.retention.days * 86_400_000);
     const results = await applyRetention(store.db, signer, cutoff);
     for (const r of results) {
+      sink.checkpoint(r.checkpoint);
+      witness?.publish(r.checkpoint);
       logger.info('audit retention', { event: 'audit_retention', instanceId: r.instanceId, removed: r.removed, throughSeq: r.checkpoint.seq });
     }
     return results;
@@ -99,6 +107,7 @@ export async function startAuditor(deps: AuditorDeps): Promise<Auditor> {
       clearInterval(retentionTimer);
       await writer.close().catch((err: unknown) => logger.error('audit writer close failed', { event: 'audit_close_failed', error: String(err) }));
       await sink.close();
+      await witness?.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 // Signed checkpoints: (instance, seq, hash) at a moment, signed with Ed25519; retention ones also state what was removed.
+import type { Knex } from 'knex';
 import { canonicalJson } from './hash-chain.js';
-import { iso } from './event-row.js';
+import { EVENTS_TABLE, iso } from './event-row.js';
 import type { CheckpointSigner } from './signing.js';
 
 export const CHECKPOINTS_TABLE = 'audit_checkpoints';
@@ -62,6 +63,37 @@ export function checkpointToRow(cp: Checkpoint): Record<string, unknown> {
     public_key: cp.publicKey,
     signature: cp.signature,
   };
+}
+
+const CHECKPOINT_COLUMNS: ReadonlyArray<readonly [column: string, type: string]> = [
+  ['instance_id', 'text'],
+  ['kind', 'text'],
+  ['seq', 'bigint'],
+  ['hash', 'text'],
+  ['created_at', 'timestamptz'],
+  ['removed_from_seq', 'bigint'],
+  ['removed_count', 'bigint'],
+  ['removed_before', 'timestamptz'],
+  ['key_id', 'text'],
+  ['public_key', 'text'],
+  ['signature', 'text'],
+];
+
+const INSERT_COVERED_SQL = `insert into ${CHECKPOINTS_TABLE} (${CHECKPOINT_COLUMNS.map(([c]) => c).join(', ')})
+select ${CHECKPOINT_COLUMNS.map(([, type]) => `?::${type}`).join(', ')}
+where exists (select 1 from ${EVENTS_TABLE} where instance_id = ? and seq = ? and hash = ?)
+returning id`;
+
+/**
+ * Stores a checkpoint only if the store holds the very record it signs (its seq and hash): a checkpoint is a
+ * statement about stored records, so it never gets ahead of them, whichever commit reaches the store first.
+ * Returns whether it was stored.
+ */
+export async function insertCoveredCheckpoint(db: Knex | Knex.Transaction, cp: Checkpoint): Promise<boolean> {
+  const row = checkpointToRow(cp);
+  const values = CHECKPOINT_COLUMNS.map(([column]) => row[column] as Knex.Value);
+  const result = (await db.raw(INSERT_COVERED_SQL, [...values, cp.instanceId, cp.seq, cp.hash])) as { rows: unknown[] };
+  return result.rows.length === 1;
 }
 
 export function rowToCheckpoint(row: Record<string, unknown>): Checkpoint {

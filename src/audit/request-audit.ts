@@ -3,6 +3,7 @@
 import type { ClientAddress, Principal } from '../auth/principal.js';
 import type { Operation, Resource } from '../openapi/resource.js';
 import type { QueryPlan } from '../query/types.js';
+import { columnUsage, mergeColumnUsage, type ColumnUsage } from '../reports/column-usage.js';
 import { newId } from '../util/ids.js';
 import type { AuditClient, AuditContent, AuditOutcome, AuditPrincipal, AuditStatement } from './event.js';
 import { cleanOptional, cleanString, toJsonValue, type JsonValue } from './json-value.js';
@@ -32,6 +33,8 @@ export interface Settlement {
   readonly deniedBy: string | undefined;
   readonly rows: number | undefined;
   readonly outcome?: AuditOutcome;
+  /** Bytes of the response body (data operations: the migration report's "bytes out"). */
+  readonly bytesOut?: number;
 }
 
 /** One statement's entry, filled in when the statement ends. */
@@ -62,6 +65,8 @@ export class RequestAudit {
   private masked: Map<string, string> | undefined;
   private detail: Record<string, JsonValue> | undefined;
   private route: { template: string; operationId: string } | undefined;
+  // For the migration report: the properties this request's plans selected, filtered and ordered on.
+  private columns: ColumnUsage | undefined;
   private releaseRef: (() => void) | undefined;
   private intents = 0;
 
@@ -76,6 +81,7 @@ export class RequestAudit {
    */
   async beforeExecute(facts: RequestFacts, plan: QueryPlan, source: string, resource: Resource): Promise<void> {
     for (const [key, cls] of sensitiveValues(plan, resource)) (this.masked ??= new Map()).set(key, cls);
+    this.columns = mergeColumnUsage(this.columns, columnUsage(plan, resource));
     if (plan.kind === 'select') return;
     await this.intent(facts, {
       action: plan.kind,
@@ -148,8 +154,18 @@ export class RequestAudit {
       principal: principalOf(facts.principal),
       client: clientOf(facts.client, facts.peer),
       statements: this.snapshotStatements(),
-      detail: this.detail ? { ...this.detail } : null,
+      detail: this.eventDetail(facts, settlement),
     };
+  }
+
+  /** Free-form facts; `columns` and `bytesOut` of data requests are read by the migration report (see its migration). */
+  private eventDetail(facts: RequestFacts, settlement: Settlement): Record<string, JsonValue> | null {
+    const bytesOut = facts.operation ? settlement.bytesOut : undefined;
+    if (!this.detail && !this.columns && bytesOut === undefined) return null;
+    const detail: Record<string, JsonValue> = { ...this.detail };
+    if (this.columns) detail.columns = { select: [...this.columns.select], filter: [...this.columns.filter], order: [...this.columns.order] };
+    if (bytesOut !== undefined) detail.bytesOut = bytesOut;
+    return detail;
   }
 
   /** The request is over: recovery may now close its intents if its event never arrives. */

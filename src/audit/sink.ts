@@ -1,13 +1,18 @@
-// The JSON-line sink: every audit record also goes, as one line, to stdout and/or a file for the site's log pipeline.
+// The JSON-line sink: every audit record and signed checkpoint also goes, as one line, to stdout and/or a file for the
+// site's log pipeline.
 import { once } from 'node:events';
 import winston from 'winston';
+import type { Checkpoint } from './checkpoint.js';
 import type { AuditContent, AuditRecord } from './event.js';
+import { publishedFields } from './witness.js';
 
 export interface AuditSink {
   /** A committed record. */
   committed(record: AuditRecord): void;
   /** A request event that could not be stored (the response was 503 audit_unavailable). */
   unstored(content: AuditContent, reason: string): void;
+  /** A stored signed checkpoint, published outside the store (`gatehouse audit verify --witness` reads it back). */
+  checkpoint(checkpoint: Checkpoint): void;
   /** Writes out what is buffered and closes the transports. */
   close(): Promise<void>;
 }
@@ -30,6 +35,9 @@ export function createAuditSink(options: { readonly stdout: boolean; readonly fi
     },
     unstored(content, reason) {
       if (!closed) logger.warn('audit', { log: 'audit', stored: false, reason, ...content });
+    },
+    checkpoint(checkpoint) {
+      if (!closed) logger.info('audit checkpoint', publishedFields(checkpoint));
     },
     async close() {
       if (closed) return;

@@ -5,6 +5,8 @@ import type { AuditRecord } from './event.js';
 import { EVENTS_TABLE, rowToRecord } from './event-row.js';
 import { GENESIS_HASH, hashMatches } from './hash-chain.js';
 import type { TrustedKeys } from './signing.js';
+import type { PublishedCheckpoint } from './witness.js';
+import { checkWitness, type WitnessSummary } from './witness-check.js';
 
 export type ProblemKind =
   | 'missing'
@@ -14,7 +16,10 @@ export type ProblemKind =
   | 'truncated'
   | 'checkpoint_mismatch'
   | 'bad_signature'
-  | 'unknown_key';
+  | 'unknown_key'
+  | 'witness_truncated'
+  | 'witness_mismatch'
+  | 'witness_untrusted';
 
 export interface VerifyProblem {
   readonly kind: ProblemKind;
@@ -48,6 +53,8 @@ export interface VerifyReport {
   readonly to: string | null;
   readonly events: number;
   readonly instances: readonly InstanceSummary[];
+  /** With a witness: the newest published checkpoint of each instance and whether the store holds what it signs. */
+  readonly witness?: WitnessSummary;
   readonly problems: readonly VerifyProblem[];
 }
 
@@ -60,6 +67,8 @@ export interface VerifyOptions {
   /** Called as records are checked: (checked, total). */
   readonly onProgress?: (checked: number, total: number) => void;
   readonly pageSize?: number;
+  /** Checkpoints published outside the store (`audit.witness`, the sink): the store must hold what they sign. */
+  readonly witness?: readonly PublishedCheckpoint[];
 }
 
 /** How far from its place a moved record is looked for. */
@@ -100,6 +109,8 @@ export async function verifyAuditLog(db: Knex, options: VerifyOptions): Promise<
     instances.push(summary);
   }
   options.onProgress?.(total, total);
+  const witness = options.witness ? await checkWitness(db, options.witness, options.trustedKeys) : undefined;
+  if (witness) problems.push(...witness.problems);
   return {
     ok: problems.length === 0,
     checkedAt: new Date().toISOString(),
@@ -107,6 +118,7 @@ export async function verifyAuditLog(db: Knex, options: VerifyOptions): Promise<
     to: options.to?.toISOString() ?? null,
     events: checked,
     instances,
+    ...(witness ? { witness: witness.summary } : {}),
     problems,
   };
 }

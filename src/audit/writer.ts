@@ -1,68 +1,16 @@
 // The group-commit writer: a bounded queue; each commit chains and stores the records queued so far; several commits
 // in flight at once, kept in chain order by the store (see appendRecords); periodic signed checkpoints; fail-closed
-// when the store is down, and recovery without a restart.
-import type { Knex } from 'knex';
-import type { Logger } from '../observability/logger.js';
+// when the store is down, and recovery without a restart (writer-recovery.ts).
 import { AuditUnavailableError } from './audit-unavailable-error.js';
-import { CHECKPOINTS_TABLE, checkpointToRow, rowToCheckpoint, signCheckpoint, type Checkpoint, type CheckpointKind } from './checkpoint.js';
+import { CHECKPOINTS_TABLE, checkpointToRow, insertCoveredCheckpoint, signCheckpoint, type Checkpoint, type CheckpointKind } from './checkpoint.js';
 import type { AuditContent, AuditRecord } from './event.js';
-import { appendRecords, EVENTS_TABLE, iso, rowToRecord, setHead, type ChainStep } from './event-row.js';
-import { chain, GENESIS_HASH, type ChainHead } from './hash-chain.js';
-import type { CheckpointSigner } from './signing.js';
-import { newId } from '../util/ids.js';
+import { appendRecords, type ChainStep } from './event-row.js';
+import { chain, type ChainHead } from './hash-chain.js';
+import type { StoredPosition } from './recovery-store.js';
+import type { AuditWriter, AuditWriterOptions, WriterStats } from './writer-contract.js';
+import { WriterRecovery, type Pending } from './writer-recovery.js';
 
-export interface AuditWriterOptions {
-  readonly db: Knex;
-  readonly instanceId: string;
-  readonly queueSize: number;
-  readonly maxBatch: number;
-  readonly maxWaitMs: number;
-  /** Commits in flight at once (each on its own store connection); 1: each waits for the one before. */
-  readonly maxInFlight: number;
-  readonly checkpointEveryEvents: number;
-  readonly checkpointEveryMs: number;
-  readonly signer: CheckpointSigner;
-  readonly logger: Logger;
-  /** After each commit (the JSON-line sink). */
-  readonly onCommitted?: (records: readonly AuditRecord[]) => void;
-  /** How often a failed store is probed. */
-  readonly retryMs?: number;
-}
-
-export interface WriterStats {
-  readonly commits: number;
-  readonly records: number;
-  readonly largestBatch: number;
-  readonly checkpoints: number;
-  readonly failures: number;
-}
-
-export interface AuditWriter {
-  readonly instanceId: string;
-  /** Loads the chain head, closes intents a previous run left open, starts the checkpoint timer. */
-  start(): Promise<void>;
-  /** Resolves once the record is committed (durable); rejects with AuditUnavailableError. */
-  append(content: AuditContent): Promise<AuditRecord>;
-  /** Why records cannot be accepted right now; undefined when they can. */
-  unavailableReason(): string | undefined;
-  /** A request with intents is under way: recovery must not close its intents. */
-  holdRef(ref: string): () => void;
-  /** A request event that could not be stored while its intents were: stored once the store is back. */
-  defer(content: AuditContent): void;
-  /** Commits a checkpoint now if records were added since the last one. */
-  checkpoint(kind?: CheckpointKind): Promise<void>;
-  /** Retries the store now (rather than on the timer); resolves true once it is usable again. */
-  probe(): Promise<boolean>;
-  stats(): WriterStats;
-  /** Commits what is queued, writes a shutdown checkpoint, stops timers. */
-  close(): Promise<void>;
-}
-
-interface Pending {
-  readonly content: AuditContent;
-  readonly resolve: (record: AuditRecord) => void;
-  readonly reject: (err: Error) => void;
-}
+export type { AuditWriter, AuditWriterOptions, WriterStats } from './writer-contract.js';
 
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   return new GroupCommitWriter(options);
@@ -76,31 +24,61 @@ class GroupCommitWriter implements AuditWriter {
   private pumping: Promise<void> | undefined;
   /** Commits sent to the store and not yet settled (each resolves whether it was stored; none rejects). */
   private readonly inFlight = new Set<Promise<boolean>>();
-  /** The last batch sent: resolves true once it is stored, false if it failed. */
+  /** The last batch of records sent: resolves true once it is stored, false if it failed. */
   private lastSent: Promise<boolean> | undefined;
   private head: ChainHead | undefined;
   private lastCheckpoint = { seq: 0, at: Date.now() };
   private checkpointWanted: CheckpointKind | undefined;
   private failure: string | undefined;
   private closed = false;
-  private readonly held = new Map<string, number>();
-  private deferred: AuditContent[] = [];
-  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly recovery: WriterRecovery;
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private probing: Promise<boolean> | undefined;
   private lastBatch = 0;
   private counters = { commits: 0, records: 0, largestBatch: 0, checkpoints: 0, failures: 0 };
 
   constructor(options: AuditWriterOptions) {
     this.o = options;
     this.instanceId = options.instanceId;
+    this.recovery = new WriterRecovery({
+      db: options.db,
+      instanceId: options.instanceId,
+      logger: options.logger,
+      queueSize: options.queueSize,
+      retryMs: options.retryMs ?? 200,
+      failure: () => this.failure,
+      isClosed: () => this.closed,
+      drained: () => this.drained(),
+      requeue: (records) => {
+        this.queue.unshift(...records);
+        this.kick();
+      },
+      resume: (position) => {
+        this.setPosition(position);
+        this.failure = undefined;
+        this.kick();
+      },
+      stillFailing: (err) => {
+        this.head = undefined;
+        this.failure ??= describe(err);
+      },
+    });
   }
 
   async start(): Promise<void> {
-    await this.loadHead();
-    await this.closeDanglingIntents();
+    const { position, outcomes } = await this.recovery.startUp();
+    this.setPosition(position);
+    // Past the queue's bound: a long outage may have left more than it holds.
+    await Promise.all(
+      outcomes.map(
+        (content) =>
+          new Promise<AuditRecord>((resolve, reject) => {
+            this.queue.push({ content, resolve, reject, tracked: false, leftover: false });
+            this.kick();
+          }),
+      ),
+    );
     this.checkpointTimer = setInterval(() => {
-      if (!this.failure && this.head && this.head.seq > this.lastCheckpoint.seq) void this.checkpoint('periodic');
+      if (!this.failure && this.head && this.head.seq > this.lastCheckpoint.seq) this.requestCheckpoint('periodic');
     }, this.o.checkpointEveryMs);
     this.checkpointTimer.unref();
   }
@@ -112,7 +90,7 @@ class GroupCommitWriter implements AuditWriter {
       return Promise.reject(new AuditUnavailableError(`the audit queue is full (${this.o.queueSize} records)`));
     }
     return new Promise<AuditRecord>((resolve, reject) => {
-      this.queue.push({ content, resolve, reject });
+      this.queue.push({ content, resolve, reject, tracked: this.recovery.track(content), leftover: false });
       this.kick();
     });
   }
@@ -125,53 +103,43 @@ class GroupCommitWriter implements AuditWriter {
   }
 
   holdRef(ref: string): () => void {
-    this.held.set(ref, (this.held.get(ref) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.held.get(ref) ?? 1) - 1;
-      if (n <= 0) this.held.delete(ref);
-      else this.held.set(ref, n);
-    };
+    return this.recovery.hold(ref);
   }
 
   defer(content: AuditContent): void {
-    // Bounded like the queue: past it, recovery records these requests as 'unknown' instead.
-    if (this.deferred.length < this.o.queueSize) this.deferred.push(content);
-    this.scheduleProbe();
+    this.recovery.defer(content);
   }
 
   async checkpoint(kind: CheckpointKind = 'periodic'): Promise<void> {
     if (this.failure) return;
-    this.checkpointWanted = kind;
-    this.kick();
+    this.requestCheckpoint(kind);
     await this.drained();
   }
 
   probe(): Promise<boolean> {
-    this.probing ??= this.runProbe().finally(() => {
-      this.probing = undefined;
-    });
-    return this.probing;
+    return this.recovery.probe();
   }
 
   stats(): WriterStats {
-    return { ...this.counters };
+    return { ...this.counters, unknownOutcomes: this.recovery.unknownOutcomes };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.checkpointTimer);
-    clearTimeout(this.probeTimer);
+    this.recovery.stop();
     await this.drained();
     if (!this.failure && this.head && this.head.seq > this.lastCheckpoint.seq) {
-      this.checkpointWanted = 'shutdown';
-      this.kick();
+      this.requestCheckpoint('shutdown');
       await this.drained();
     }
     this.closed = true;
     this.rejectQueued(new AuditUnavailableError('the audit writer is closed'));
+  }
+
+  private requestCheckpoint(kind: CheckpointKind): void {
+    this.checkpointWanted = kind;
+    this.kick();
   }
 
   private kick(): void {
@@ -182,7 +150,7 @@ class GroupCommitWriter implements AuditWriter {
   }
 
   private canDispatch(): boolean {
-    if ((this.queue.length === 0 && this.checkpointWanted === undefined) || this.failure) return false;
+    if ((this.queue.length === 0 && this.checkpointWanted === undefined) || this.failure || !this.head) return false;
     if (this.inFlight.size === 0) return true;
     if (this.inFlight.size >= this.o.maxInFlight) return false;
     // While a commit is in flight, another goes out only once the queue would fill a batch as large as the last
@@ -205,65 +173,72 @@ class GroupCommitWriter implements AuditWriter {
         await new Promise((r) => setTimeout(r, this.o.maxWaitMs));
         if (!this.canDispatch()) return;
       }
-      if (!this.head) {
-        // After a failure the head is reloaded (by the probe) only once nothing is in flight.
-        if (this.inFlight.size > 0) return;
-        try {
-          await this.loadHead();
-        } catch (err) {
-          this.fail(err, []);
-          return;
-        }
-        continue;
-      }
-      const batch = this.queue.splice(0, this.o.maxBatch);
-      this.lastBatch = batch.length;
-      const commit = this.commit(this.head, batch, this.lastSent);
-      this.lastSent = commit;
-      this.inFlight.add(commit);
-      void commit.finally(() => {
-        this.inFlight.delete(commit);
+      const sent = this.dispatch(this.head!);
+      if (!sent) continue;
+      this.inFlight.add(sent);
+      void sent.finally(() => {
+        this.inFlight.delete(sent);
         this.kick();
       });
     }
   }
 
-  /** Every queued and in-flight commit has settled (or the writer has failed and nothing is in flight). */
-  private async drained(): Promise<void> {
-    while (this.pumping || this.inFlight.size > 0) await Promise.allSettled([this.pumping, ...this.inFlight]);
-  }
-
   /**
-   * Chains the batch on `head` and moves the writer's head past it at once (the next batch chains on this one
-   * before it is stored), then stores it. The store keeps commits in chain order and refuses one whose predecessor
-   * was not stored, so a failure fails the batches after it too, and the chain never has a gap. A batch can reach
-   * the store before its predecessor has moved the head at all (each goes on its own connection): it is refused,
-   * waits for the predecessor and, once that one is stored, is sent again. Resolves whether the batch is stored.
+   * Chains the queued records on `head` and moves the writer's head past them at once (the next batch chains on
+   * these before they are stored), signs a checkpoint if one is due, and sends them. Returns the commit in flight.
    */
-  private async commit(head: ChainHead, batch: Pending[], predecessor: Promise<boolean> | undefined): Promise<boolean> {
+  private dispatch(head: ChainHead): Promise<boolean> | undefined {
+    const batch = this.queue.splice(0, this.o.maxBatch);
     const wanted = this.checkpointWanted;
     this.checkpointWanted = undefined;
     const now = Math.max(Date.now(), head.recordedAt ? Date.parse(head.recordedAt) : 0);
     const { records, rows, head: next } = chain(this.instanceId, head, batch.map((p) => p.content), new Date(now).toISOString());
     const checkpoint = this.checkpointDue(next, now, wanted) ? this.sign(next, now, wanted) : undefined;
-    if (records.length === 0 && !checkpoint) return predecessor ?? true;
-    this.head = next;
     if (checkpoint) this.lastCheckpoint = { seq: checkpoint.seq, at: now };
-    const step: ChainStep = { instanceId: this.instanceId, from: head, to: next };
+    // A checkpoint alone is no link in the chain of commits (it moves no head): it follows the last batch sent.
+    if (records.length === 0) return checkpoint ? this.commitCheckpoint(checkpoint, this.lastSent) : undefined;
+    this.head = next;
+    this.lastBatch = batch.length;
+    const sent = this.commitBatch({ instanceId: this.instanceId, from: head, to: next }, batch, records, rows, checkpoint, this.lastSent);
+    this.lastSent = sent;
+    return sent;
+  }
+
+  /**
+   * Stores a chained batch (and a checkpoint at its end). The store keeps commits in chain order and refuses one
+   * whose predecessor was not stored, so a failure fails the batches after it too, and the chain never has a gap. A
+   * batch can reach the store before its predecessor has moved the head at all (each goes on its own connection):
+   * it is refused, waits for the predecessor and, once that one is stored, is sent again. Resolves whether stored.
+   */
+  private async commitBatch(
+    step: ChainStep,
+    batch: Pending[],
+    records: AuditRecord[],
+    rows: readonly string[],
+    checkpoint: Checkpoint | undefined,
+    predecessor: Promise<boolean> | undefined,
+  ): Promise<boolean> {
     try {
       let stored = await this.store(step, rows, checkpoint);
-      if (!stored && predecessor && (await predecessor)) stored = await this.store(step, rows, checkpoint);
+      if (!stored && predecessor) {
+        // Refused because the predecessor was not stored: the writer has failed already, for that reason.
+        if (!(await predecessor)) {
+          this.settle(batch, new AuditUnavailableError(this.failure ?? 'an earlier audit commit failed'));
+          return false;
+        }
+        stored = await this.store(step, rows, checkpoint);
+      }
       if (!stored) {
         throw new Error(
-          `the audit chain's head in the store is not at seq ${head.seq}: an earlier commit failed, or another process writes instance ${this.instanceId}`,
+          `the audit chain's head in the store is not at seq ${step.from.seq}: another process writes instance ${this.instanceId}`,
         );
       }
-      if (checkpoint) this.counters.checkpoints += 1;
-      this.counters.commits += records.length > 0 ? 1 : 0;
+      this.counters.commits += 1;
       this.counters.records += records.length;
       this.counters.largestBatch = Math.max(this.counters.largestBatch, records.length);
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(records[i]!);
-      if (records.length > 0) this.o.onCommitted?.(records);
+      this.settle(batch, records);
+      this.o.onCommitted?.(records);
+      if (checkpoint) this.checkpointStored(checkpoint);
       return true;
     } catch (err) {
       this.fail(err, batch);
@@ -271,18 +246,56 @@ class GroupCommitWriter implements AuditWriter {
     }
   }
 
+  /** Stores a checkpoint with no records of its own, once the records it covers are. */
+  private async commitCheckpoint(checkpoint: Checkpoint, predecessor: Promise<boolean> | undefined): Promise<boolean> {
+    try {
+      // Not stored: the writer has failed, and once it recovers the next checkpoint covers these records.
+      if (predecessor && !(await predecessor)) return false;
+      if (!(await insertCoveredCheckpoint(this.o.db, checkpoint))) {
+        throw new Error(`the record checkpoint seq ${checkpoint.seq} signs is not in the store (instance ${this.instanceId})`);
+      }
+      this.checkpointStored(checkpoint);
+      return true;
+    } catch (err) {
+      this.fail(err, []);
+      return false;
+    }
+  }
+
+  private checkpointStored(checkpoint: Checkpoint): void {
+    this.counters.checkpoints += 1;
+    this.o.onCheckpoint?.(checkpoint);
+  }
+
+  /** Resolves a stored batch's records, or refuses them (leftovers are kept for later instead). */
+  private settle(batch: readonly Pending[], outcome: readonly AuditRecord[] | AuditUnavailableError): void {
+    const stored = Array.isArray(outcome);
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      if (!stored && p.leftover) {
+        this.recovery.keep(p);
+        continue;
+      }
+      this.recovery.settled(p, stored);
+      if (stored) p.resolve(outcome[i]!);
+      else p.reject(outcome as AuditUnavailableError);
+    }
+  }
+
   /** A commit failed (it may or may not have happened: a lost acknowledgement): refuse until the probe recovers. */
   private fail(err: unknown, batch: readonly Pending[]): void {
-    // Forget the head: the probe reloads it from the store once nothing is in flight.
+    // Forget the head: recovery reloads it from the store once nothing is in flight.
     this.head = undefined;
     const reason = describe(err);
     this.counters.failures += 1;
-    this.o.logger.error('audit commit failed', { event: 'audit_commit_failed', reason, records: batch.length });
+    if (this.failure === undefined) {
+      this.o.logger.error('audit commit failed', { event: 'audit_commit_failed', reason, records: batch.length });
+    }
     this.failure ??= reason;
     const error = new AuditUnavailableError(reason);
-    for (const p of batch) p.reject(error);
+    this.settle(batch, error);
     this.rejectQueued(error);
-    this.scheduleProbe();
+    this.recovery.schedule();
   }
 
   private checkpointDue(next: ChainHead, now: number, wanted: CheckpointKind | undefined): boolean {
@@ -317,115 +330,21 @@ class GroupCommitWriter implements AuditWriter {
     });
   }
 
-  private async loadHead(): Promise<ChainHead> {
-    const db = this.o.db;
-    const last = (await db(EVENTS_TABLE)
-      .where({ instance_id: this.instanceId })
-      .orderBy('seq', 'desc')
-      .first('seq', 'hash', 'recorded_at')) as Record<string, unknown> | undefined;
-    const lastCp = (await db(CHECKPOINTS_TABLE)
-      .where({ instance_id: this.instanceId })
-      .orderBy([
-        { column: 'seq', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .first()) as Record<string, unknown> | undefined;
-    const checkpoint = lastCp ? rowToCheckpoint(lastCp) : undefined;
-    let head: ChainHead;
-    if (last) head = { seq: Number(last.seq), hash: last.hash as string, recordedAt: iso(last.recorded_at) };
-    else if (checkpoint?.kind === 'retention') head = { seq: checkpoint.seq, hash: checkpoint.hash, recordedAt: undefined };
-    else head = { seq: 0, hash: GENESIS_HASH, recordedAt: undefined };
-    this.lastCheckpoint = checkpoint
-      ? { seq: checkpoint.seq, at: Date.parse(checkpoint.createdAt) }
-      : { seq: 0, at: Date.now() };
-    // The store's head row follows the stored records: set it to where they end (nothing is in flight now).
-    await setHead(db, this.instanceId, head);
-    this.head = head;
+  private setPosition(position: StoredPosition): void {
+    this.head = position.head;
+    this.lastCheckpoint = { ...position.lastCheckpoint };
     this.lastSent = undefined;
-    return head;
   }
 
-  /** Intents of this instance whose request never recorded an outcome: the process died in between. */
-  private async closeDanglingIntents(): Promise<void> {
-    for (const content of this.deferred.splice(0)) await this.append(content);
-    const db = this.o.db;
-    const rows = (await db(`${EVENTS_TABLE} as i`)
-      .where('i.instance_id', this.instanceId)
-      .andWhere('i.kind', 'intent')
-      // Closed by the request's own event (whose id is the ref) or by an outcome recorded for it.
-      .whereNotExists(function () {
-        this.select(db.raw('1')).from(`${EVENTS_TABLE} as e`).whereRaw('e.id = i.ref');
-      })
-      .whereNotExists(function () {
-        this.select(db.raw('1'))
-          .from(`${EVENTS_TABLE} as e`)
-          .whereRaw('e.instance_id = i.instance_id and e.ref = i.ref')
-          .andWhere('e.kind', 'outcome');
-      })
-      .orderBy('i.seq')
-      .select('i.*')) as Array<Record<string, unknown>>;
-    const byRef = new Map<string, Array<Record<string, unknown>>>();
-    for (const row of rows) {
-      const ref = row.ref as string;
-      if (this.held.has(ref)) continue;
-      byRef.set(ref, [...(byRef.get(ref) ?? []), row]);
-    }
-    for (const [ref, intents] of byRef) {
-      const first = rowToRecord(intents[0]!);
-      await this.append({
-        ...first,
-        id: newId(),
-        kind: 'outcome',
-        ref,
-        status: null,
-        outcome: 'unknown',
-        errorCode: null,
-        latencyMs: null,
-        rows: null,
-        statements: [],
-        detail: {
-          reason: 'the gateway stopped after the intent was recorded and before the outcome was',
-          intents: intents.map((r) => r.id as string),
-        },
-      });
-    }
-    if (byRef.size > 0) {
-      this.o.logger.warn('audit intents closed as unknown', { event: 'audit_intents_unknown', count: byRef.size });
-    }
+  /** Every queued and in-flight commit has settled (or the writer has failed and nothing is in flight). */
+  private async drained(): Promise<void> {
+    while (this.pumping || this.inFlight.size > 0) await Promise.allSettled([this.pumping, ...this.inFlight]);
   }
 
-  private scheduleProbe(): void {
-    if (this.closed || this.probeTimer) return;
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      void this.probe().then((ok) => {
-        if (!ok || this.deferred.length > 0) this.scheduleProbe();
-      });
-    }, this.o.retryMs ?? 1000);
-    this.probeTimer.unref();
-  }
-
-  private async runProbe(): Promise<boolean> {
-    if (this.closed) return false;
-    try {
-      await this.o.db.raw('select 1');
-      const wasFailing = this.failure !== undefined;
-      await this.drained();
-      await this.loadHead();
-      this.failure = undefined;
-      await this.closeDanglingIntents();
-      if (wasFailing) this.o.logger.info('audit store recovered', { event: 'audit_store_recovered' });
-      return true;
-    } catch (err) {
-      this.failure ??= describe(err);
-      return false;
-    }
-  }
-
-  private rejectQueued(error: Error): void {
+  private rejectQueued(error: AuditUnavailableError): void {
     const queued = this.queue;
     this.queue = [];
-    for (const p of queued) p.reject(error);
+    this.settle(queued, error);
   }
 }
 

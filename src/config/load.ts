@@ -9,6 +9,7 @@ import { ConfigError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { networkConfigProblems } from '../net/network-policy.js';
 import { configJsonSchema } from './schema.js';
+import { discoveryConfigProblems, normaliseDiscovery } from './schema-discovery.js';
 import type { AuthConfig, GatehouseConfig, SourceConfig } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -58,7 +59,8 @@ export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
   if (!validate(resolved)) throw new ConfigError(describeSchemaErrors(validate.errors ?? []));
   // CIDRs and zone references need more than JSON Schema can say; reported with their key paths.
   const networkProblems = networkConfigProblems((resolved as unknown as GatehouseConfig).network);
-  if (networkProblems.length > 0) throw new ConfigError(networkProblems);
+  const discoveryProblems = discoveryConfigProblems(resolved.discovery as Parameters<typeof discoveryConfigProblems>[0]);
+  if (networkProblems.length + discoveryProblems.length > 0) throw new ConfigError([...networkProblems, ...discoveryProblems]);
   const typed = resolved as unknown as GatehouseConfig;
   if (typed.auth.disabled && !isLoopbackHost(typed.server.host)) {
     throw new ConfigError([
@@ -70,8 +72,9 @@ export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
 }
 
 /**
- * `GATEHOUSE_SERVER__PORT=9090` sets server.port; `__` separates levels and names are matched
- * case-insensitively against existing keys (source names keep their case). `PORT` sets server.port.
+ * `GATEHOUSE_SERVER__PORT=9090` sets server.port; `__` separates levels, and each name is matched against the keys
+ * the file has and the keys the schema knows, ignoring case and underscores: `GATEHOUSE_LIMITS__MAXPAGESIZE` and
+ * `GATEHOUSE_LIMITS__MAX_PAGE_SIZE` both set limits.maxPageSize (source names keep their case). `PORT` sets server.port.
  * Only names with a `__` (and `GATEHOUSE_SPEC`) are overrides: Kubernetes injects service-link variables
  * such as `GATEHOUSE_PORT=tcp://…` and `GATEHOUSE_SERVICE_HOST` for a Service named gatehouse, and
  * other tools set their own `GATEHOUSE_*`; none of them may change, or break, the configuration.
@@ -111,12 +114,14 @@ function schemaAt(keys: readonly string[]): { type?: unknown } | undefined {
   return node as { type?: unknown };
 }
 
-/** Sets the value at `segments`, matching existing keys case-insensitively; `value` gets the keys as resolved. */
+/** Sets the value at `segments`, matching existing and schema keys loosely (see above); `value` gets the keys as resolved. */
 function setPath(doc: Record<string, unknown>, segments: readonly string[], value: (keys: readonly string[]) => unknown): void {
   let node = doc;
   const keys: string[] = [];
   segments.forEach((segment, index) => {
-    const key = Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) ?? camelCase(segment);
+    const wanted = looseName(segment);
+    const known = [...Object.keys(node), ...schemaKeysAt(keys)];
+    const key = known.find((k) => looseName(k) === wanted) ?? camelCase(segment);
     keys.push(key);
     if (index === segments.length - 1) {
       node[key] = value(keys);
@@ -126,6 +131,18 @@ function setPath(doc: Record<string, unknown>, segments: readonly string[], valu
     if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
     node = node[key] as Record<string, unknown>;
   });
+}
+
+/** Environment variable names are upper case and may or may not mark word breaks with `_`: compare without either. */
+function looseName(name: string): string {
+  return name.toLowerCase().replace(/_/g, '');
+}
+
+/** The property names the schema declares at `keys` (none under a map such as `sources`). */
+function schemaKeysAt(keys: readonly string[]): string[] {
+  const node = keys.length === 0 ? configJsonSchema : schemaAt(keys);
+  const properties = (node as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return properties ? Object.keys(properties) : [];
 }
 
 function camelCase(segment: string): string {
@@ -232,15 +249,14 @@ function finalise(config: GatehouseConfig, baseDir: string): GatehouseConfig {
         : source.connection;
     sources[name] = { ...source, connection };
   }
-  // The store's PGlite directory and the audit sink file, like the spec, are named relative to the config file.
+  // The store's PGlite directory, the audit sink and witness files, like the spec, are named relative to the config file.
   const store =
     config.store && config.store.client === 'pglite' && !config.store.connection.startsWith('memory://')
       ? { ...config.store, connection: path.resolve(baseDir, config.store.connection) }
       : config.store;
-  const audit =
-    config.audit?.sink.file !== undefined
-      ? { ...config.audit, sink: { ...config.audit.sink, file: path.resolve(baseDir, config.audit.sink.file) } }
-      : config.audit;
+  const relative = <T extends { readonly file?: string }>(section: T): T =>
+    section.file === undefined ? section : { ...section, file: path.resolve(baseDir, section.file) };
+  const audit = config.audit && { ...config.audit, sink: relative(config.audit.sink), witness: relative(config.audit.witness) };
   return {
     ...config,
     spec: path.resolve(baseDir, config.spec),
@@ -248,6 +264,7 @@ function finalise(config: GatehouseConfig, baseDir: string): GatehouseConfig {
     store,
     audit,
     auth: resolveJwksFiles(config.auth, baseDir),
+    discovery: normaliseDiscovery(config.discovery as unknown as Parameters<typeof normaliseDiscovery>[0]),
   };
 }
 

@@ -85,6 +85,19 @@ export const auditJsonSchema = {
         file: { type: 'string', minLength: 1 },
       },
     },
+    /**
+     * Every signed checkpoint is published outside the store: on the sink (stdout / file) and, with `file`, appended
+     * (and synced) to this witness file, best kept on another volume than the store. `gatehouse audit verify
+     * --witness <file>` then proves the store still holds everything up to the newest published checkpoint.
+     */
+    witness: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        file: { type: 'string', minLength: 1 },
+      },
+    },
     /** Record /healthz and /readyz too (off: probes would flood the log). */
     includeHealth: { type: 'boolean', default: false },
   },

@@ -32,7 +32,7 @@ export const policiesJsonSchema = {
             type: 'array',
             minItems: 1,
             items: {
-              enum: ['read', 'write', 'list', 'get', 'create', 'update', 'replace', 'delete', 'updateMany', 'deleteMany'],
+              enum: ['read', 'write', 'list', 'get', 'create', 'update', 'replace', 'delete', 'updateMany', 'deleteMany', 'export'],
             },
           },
           columns: {

@@ -1,10 +1,12 @@
 // JSON Schema of gatehouse.yaml, with the defaults; validated (and defaults applied) by ajv in load.ts.
 import { auditJsonSchema, storeJsonSchema } from './schema-audit.js';
 import { authJsonSchema } from './schema-auth.js';
+import { discoveryJsonSchema } from './schema-discovery.js';
 import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
 import { mssqlJsonSchema } from './schema-mssql.js';
 import { poolJsonSchema } from './schema-pool.js';
+import { reportJsonSchema } from './schema-report.js';
 
 const source = {
   type: 'object',
@@ -58,6 +60,8 @@ export const configJsonSchema = {
     network: networkJsonSchema,
     rateLimit: rateLimitJsonSchema,
     redis: redisJsonSchema,
+    discovery: discoveryJsonSchema,
+    report: reportJsonSchema,
     sources: {
       type: 'object',
       minProperties: 1,
@@ -73,6 +77,7 @@ export const configJsonSchema = {
         maxPageSize: { type: 'integer', minimum: 1, default: 1000 },
         maxAffected: { type: 'integer', minimum: 1, default: 1000 },
         maxBulkRows: { type: 'integer', minimum: 1, default: 1000 },
+        exportBatchRows: { type: 'integer', minimum: 1, maximum: 100000, default: 5000 },
       },
     },
     log: {

@@ -57,6 +57,8 @@ export interface LimitsConfig {
   readonly maxAffected: number;
   /** Rows in one bulk create. */
   readonly maxBulkRows: number;
+  /** Rows fetched per statement while streaming an export (`limit=all`). */
+  readonly exportBatchRows: number;
 }
 
 export type FilterOpName = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'is' | 'like' | 'ilike';
@@ -71,7 +73,9 @@ export type PolicyOperation =
   | 'replace'
   | 'delete'
   | 'updateMany'
-  | 'deleteMany';
+  | 'deleteMany'
+  /** `limit=all` on a list answered as NDJSON / CSV: every matching row, streamed. Never implied by `read`. */
+  | 'export';
 
 export interface PolicyRuleConfig {
   readonly name: string;
@@ -209,6 +213,30 @@ export interface GatehouseConfig {
   readonly store?: StoreConfig;
   /** The audit log; absent: off. Needs `store`. */
   readonly audit?: AuditConfig;
+  /** Publishing the gateway's name in DNS for cloud callers. */
+  readonly discovery: DiscoveryConfig;
+  /** The migration-candidate report. */
+  readonly report: ReportConfig;
+}
+
+export interface ReportThresholds {
+  readonly retireMaxRequests: number;
+  readonly minRequests: number;
+  readonly migrateCloudShare: number;
+  readonly migrateMaxOnPremWriteShare: number;
+  readonly replicateCloudReadShare: number;
+  readonly replicateOnPremWriteShare: number;
+  readonly sensitiveMaxCloudReadShare: number;
+}
+
+export interface ReportConfig {
+  /** Zone names counted as cloud; undefined: every zone whose name starts with `cloud`. */
+  readonly cloudZones?: readonly string[];
+  /** Window when none is given (`30d`). */
+  readonly defaultSince: string;
+  readonly thresholds: ReportThresholds;
+  readonly coAccess: { readonly minSharedMinutes: number; readonly minShare: number };
+  readonly statementTimeoutMs: number;
 }
 
 export interface StoreConfig {
@@ -235,5 +263,41 @@ export interface AuditConfig {
   readonly trustedKeys: readonly string[];
   readonly retention: { readonly days?: number; readonly intervalMs: number };
   readonly sink: { readonly stdout: boolean; readonly file?: string };
+  /** Where signed checkpoints are also published, outside the store (besides the sink). */
+  readonly witness: { readonly file?: string };
   readonly includeHealth: boolean;
+}
+
+export interface DnsServerConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type TsigAlgorithmName = 'hmac-sha256' | 'hmac-sha384' | 'hmac-sha512' | 'hmac-sha224' | 'hmac-sha1' | 'hmac-md5';
+
+export interface Rfc2136Config {
+  /** The zone's primary, which accepts the updates. */
+  readonly server: DnsServerConfig;
+  /** Fully qualified, lower-case, with the trailing dot. */
+  readonly zone: string;
+  readonly tsig: { readonly name: string; readonly algorithm: TsigAlgorithmName; readonly secret: string };
+  readonly timeoutMs: number;
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+export interface DiscoveryConfig {
+  readonly registrar: 'none' | 'rfc2136';
+  /** Fully qualified, lower-case, with the trailing dot; required with rfc2136. */
+  readonly name?: string;
+  /** Absent: this host's non-loopback interface addresses, re-read on every refresh. */
+  readonly addresses?: readonly string[];
+  /** The SRV record's port; absent: the port the server listens on. */
+  readonly port?: number;
+  readonly ttl: number;
+  readonly refreshSeconds: number;
+  readonly instanceId?: string;
+  /** The on-prem DNS servers cloud resolvers forward the zone to; absent: rfc2136.server. */
+  readonly resolvers?: readonly DnsServerConfig[];
+  readonly rfc2136?: Rfc2136Config;
 }

@@ -77,7 +77,9 @@ function poolOf(db: Knex): ConnectionPool {
 }
 
 function knexLog(logger: SourceLogger, source: string): Knex.Config['log'] {
-  const text = (m: unknown): string => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m));
+  // First line only: knex folds the driver's stack trace into its messages ("Acquire connection error: Error: …\n    at …").
+  const text = (m: unknown): string =>
+    (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m)).split('\n')[0] ?? '';
   return {
     warn: (m: unknown) => logger.warn('database warning', { event: 'db_warning', source, detail: text(m) }),
     error: (m: unknown) => logger.error('database error', { event: 'db_error', source, detail: text(m) }),

@@ -6,6 +6,8 @@ import { demoAuth } from '../auth/demo-auth.js';
 import { loadConfig, type Env } from '../config/load.js';
 import type { GatehouseConfig } from '../config/types.js';
 import { packageRoot } from '../util/package-root.js';
+import { DEMO_DATABASES } from './demo-data-dir.js';
+import { DEMO_ZONES } from './access-history.js';
 
 export interface DemoOptions {
   readonly port?: number;
@@ -14,6 +16,8 @@ export interface DemoOptions {
   readonly allow?: readonly string[];
   /** A PGlite data directory to keep the demo database between runs; in memory when undefined. */
   readonly dataDir?: string;
+  /** The audit checkpoints' Ed25519 key (PKCS#8 PEM); without one, a key made for the process signs them. */
+  readonly auditSigningKey?: string;
 }
 
 /** Every scope the ERP contract uses: the demo's token holds them all, the rules below narrow them. */
@@ -23,6 +27,7 @@ export const DEMO_SCOPES = [
     `${r}:write`,
   ]),
   'audit:read',
+  'reports:read',
 ];
 
 /** The claims the demo token carries; `region` drives the customers row rule. */
@@ -56,6 +61,11 @@ const DEMO_POLICIES = {
   ],
 };
 
+/** The shipped ERP contract the demo serves. */
+export function demoSpecFile(): string {
+  return path.join(packageRoot(), 'openapi', 'erp.yaml');
+}
+
 export function demoConfig(options: DemoOptions, env: Env): GatehouseConfig {
   const root = packageRoot();
   const host = options.host ?? '127.0.0.1';
@@ -64,17 +74,18 @@ export function demoConfig(options: DemoOptions, env: Env): GatehouseConfig {
   const config = loadConfig({
     raw: {
       server,
-      spec: path.join(root, 'openapi', 'erp.yaml'),
+      spec: demoSpecFile(),
       sources: {
-        erp: { client: 'pglite', connection: options.dataDir ? path.resolve(options.dataDir, 'erp') : 'memory://' },
+        erp: { client: 'pglite', connection: options.dataDir ? path.resolve(options.dataDir, DEMO_DATABASES.erp) : 'memory://' },
       },
       // The audit log in its own embedded store; every request and statement is recorded before the answer.
-      store: { client: 'pglite', connection: options.dataDir ? path.resolve(options.dataDir, 'store') : 'memory://' },
-      audit: { sink: { stdout: false } },
+      store: { client: 'pglite', connection: options.dataDir ? path.resolve(options.dataDir, DEMO_DATABASES.store) : 'memory://' },
+      audit: { sink: { stdout: false }, ...(options.auditSigningKey ? { signingKey: options.auditSigningKey } : {}) },
       limits: { defaultPageSize: 50, maxPageSize: 500, maxAffected: 100 },
       auth: demoAuth(randomBytes(32).toString('base64url')),
       policies: DEMO_POLICIES,
-      network: { allow: ['127.0.0.0/8', '::1/128', ...(options.allow ?? [])] },
+      // The zones of the simulated access history (access-history.ts): cloud-vpn counts as cloud in the report.
+      network: { allow: ['127.0.0.0/8', '::1/128', ...(options.allow ?? [])], zones: DEMO_ZONES },
     },
     env,
     baseDir: root,

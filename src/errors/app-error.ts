@@ -1,4 +1,5 @@
 // AppError and its subclasses: every error a request can end with, each with a stable code and status.
+import type { CodeWithStatus, ErrorCode } from './codes.js';
 
 export interface ProblemExtras {
   /** A short hint for the caller (e.g. the closest column name). Never database text. */
@@ -20,7 +21,7 @@ export interface AppErrorOptions {
 }
 
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: number;
   /** Whether `message` may be shown to the caller (false: a generic title is shown instead). */
   readonly expose: boolean;
@@ -29,7 +30,7 @@ export class AppError extends Error {
   deniedBy: string | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     status: number,
     message: string,
     options: AppErrorOptions = {},
@@ -48,20 +49,20 @@ export class AppError extends Error {
 type Opts = AppErrorOptions;
 
 export class ValidationError extends AppError {
-  constructor(code: string, message: string, options?: Opts) {
+  constructor(code: CodeWithStatus<400>, message: string, options?: Opts) {
     super(code, 400, message, options);
   }
 }
 
 export class UnauthenticatedError extends AppError {
-  constructor(code: string, message: string, wwwAuthenticate: string, options?: Opts) {
+  constructor(code: CodeWithStatus<401>, message: string, wwwAuthenticate: string, options?: Opts) {
     super(code, 401, message, { ...options, headers: { ...options?.headers, 'WWW-Authenticate': wwwAuthenticate } });
   }
 }
 
 /** 403, not 401: the caller is known (or anonymous by design) and the operation is not allowed. */
 export class ForbiddenError extends AppError {
-  constructor(code: string, message: string, options?: Opts) {
+  constructor(code: CodeWithStatus<403>, message: string, options?: Opts) {
     super(code, 403, message, options);
   }
 }
@@ -73,7 +74,7 @@ export class IpNotAllowedError extends AppError {
 }
 
 export class NotFoundError extends AppError {
-  constructor(code: string, message: string, options?: Opts) {
+  constructor(code: CodeWithStatus<404>, message: string, options?: Opts) {
     super(code, 404, message, options);
   }
 }
@@ -94,7 +95,7 @@ export class NotAcceptableError extends AppError {
 }
 
 export class ConflictError extends AppError {
-  constructor(code: string, message: string, options?: Opts) {
+  constructor(code: CodeWithStatus<409>, message: string, options?: Opts) {
     super(code, 409, message, options);
   }
 }
@@ -113,7 +114,7 @@ export class UnsupportedMediaTypeError extends AppError {
 
 /** 422: well-formed, but the database's constraints refuse it (not null, check). */
 export class UnprocessableError extends AppError {
-  constructor(code: string, message: string, options?: Opts) {
+  constructor(code: CodeWithStatus<422>, message: string, options?: Opts) {
     super(code, 422, message, options);
   }
 }
@@ -175,5 +176,13 @@ export class SpecError extends Error {
     super(`invalid OpenAPI document:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'SpecError';
     this.problems = problems;
+  }
+}
+
+/** Start-up only: the machine refuses what a valid configuration asks for (a port in use, a database that does not answer). */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
   }
 }

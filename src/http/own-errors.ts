@@ -3,6 +3,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { NotFoundError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
+import { repeatedFailureLog } from '../observability/repeated-failure-log.js';
 import { problemReply, type Reply } from '../pipeline/reply.js';
 import { findOwnRequest, ownRequest } from './own-request.js';
 
@@ -11,6 +12,7 @@ export function ownNotFound(): RequestHandler {
 }
 
 export function ownErrorHandler(logger: Logger): ErrorRequestHandler {
+  const failures = repeatedFailureLog(logger);
   return (err: unknown, req, res, _next) => {
     const state = findOwnRequest(res);
     const path = req.originalUrl.split('?')[0] ?? req.path;
@@ -18,10 +20,10 @@ export function ownErrorHandler(logger: Logger): ErrorRequestHandler {
     if (state) state.error = reply.error;
     if (reply.status >= 500) {
       const root = reply.error?.cause ?? err;
-      logger.error('request failed', {
-        event: 'request_error',
-        requestId: state?.reached.id,
-        code: reply.error?.code,
+      failures.failed({
+        requestId: state?.reached.id ?? '',
+        code: reply.error?.code ?? 'internal_error',
+        status: reply.status,
         error: root instanceof Error ? { name: root.name, message: root.message, code: (root as Error & { code?: string }).code, stack: root.stack } : { value: String(root) },
       });
     }

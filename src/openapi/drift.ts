@@ -214,13 +214,22 @@ function diffColumn(property: ResourceColumn, column: DbColumn, relation: DbRela
     }
   }
   diffLength(property.schema, column, push);
-  if (property.schema.format === 'decimal' && typeof property.schema.pattern === 'string' && mapped.schema.pattern !== property.schema.pattern) {
+  if (property.schema.format === 'decimal' && typeof property.schema.pattern === 'string' && !followsPrecision(property.schema.pattern, mapped.schema)) {
     const now = column.precision === undefined ? 'unconstrained' : `(${column.precision},${column.scale ?? 0})`;
     push('info', 'precision_changed', `the column's precision is now ${now}; the document's pattern ${property.schema.pattern} no longer follows it`);
   }
   if (column.generated && !property.readOnly && ctx.writesValues) {
     push('info', 'now_generated', 'the database now assigns this column (identity, serial or generated), but the document lets clients write it');
   }
+}
+
+/**
+ * Whether a documented decimal pattern still follows the column's precision and scale: the generated pattern, or
+ * the same without its minus sign (a curated contract may forbid negative values a CHECK constraint refuses).
+ */
+function followsPrecision(documented: string, live: JsonSchema): boolean {
+  const generated = typeof live.pattern === 'string' ? live.pattern : undefined;
+  return generated !== undefined && (documented === generated || documented === generated.replaceAll('-?', ''));
 }
 
 function diffEnum(schema: JsonSchema, column: DbColumn, push: (s: DriftSeverity, c: DriftCode, m: string) => void): void {

@@ -1,4 +1,6 @@
 // Routing: method + path → the spec's Operation and its path parameters; 405 knowledge for known paths.
+// The templates are compiled at start-up into a tree of path segments, so a request costs one step per segment
+// whatever the size of the contract (a thousand tables route as fast as one).
 import type { Operation } from './resource.js';
 
 export type RouteMatch =
@@ -6,74 +8,87 @@ export type RouteMatch =
   | { readonly kind: 'method-not-allowed'; readonly allowed: readonly string[] }
   | { readonly kind: 'none' };
 
-interface Template {
-  readonly segments: ReadonlyArray<{ readonly literal: string } | { readonly param: string }>;
-  readonly byMethod: Map<string, Operation>;
-}
-
 export interface OperationIndex {
   match(method: string, path: string): RouteMatch;
   readonly operations: readonly Operation[];
 }
 
+/** One segment position: literal children first, then a parameter child; a template ends at `byMethod`. */
+interface Node {
+  readonly literals: Map<string, Node>;
+  param: Node | undefined;
+  byMethod: Map<string, Operation> | undefined;
+  allowed: readonly string[];
+}
+
+const NONE: RouteMatch = { kind: 'none' };
+
 export function buildOperationIndex(operations: readonly Operation[]): OperationIndex {
-  const templates = new Map<string, Template>();
+  const root = newNode();
   for (const op of operations) {
-    let template = templates.get(op.path);
-    if (!template) {
-      const segments = op.path
-        .split('/')
-        .filter(Boolean)
-        .map((s) => (/^\{[^}]+\}$/.test(s) ? { param: s.slice(1, -1) } : { literal: s }));
-      template = { segments, byMethod: new Map() };
-      templates.set(op.path, template);
+    let node = root;
+    for (const segment of op.path.split('/').filter(Boolean)) {
+      if (/^\{[^}]+\}$/.test(segment)) node = node.param ??= newNode();
+      else {
+        let next = node.literals.get(segment);
+        if (!next) {
+          next = newNode();
+          node.literals.set(segment, next);
+        }
+        node = next;
+      }
     }
-    template.byMethod.set(op.method.toUpperCase(), op);
+    node.byMethod ??= new Map();
+    node.byMethod.set(op.method.toUpperCase(), op);
+    node.allowed = [...node.byMethod.keys()];
   }
-  // Literal-only templates first, so `/items/export` would win over `/items/{code}`.
-  const ordered = [...templates.values()].sort(
-    (a, b) => a.segments.filter((s) => 'param' in s).length - b.segments.filter((s) => 'param' in s).length,
-  );
 
   return {
     operations,
     match(method, path) {
       const parts = splitPath(path);
-      if (!parts) return { kind: 'none' };
-      for (const template of ordered) {
-        const params = matchTemplate(template, parts);
-        if (!params) continue;
-        const operation = template.byMethod.get(method === 'HEAD' ? 'GET' : method);
-        if (operation) return { kind: 'operation', operation, params };
-        return { kind: 'method-not-allowed', allowed: [...template.byMethod.keys()] };
-      }
-      return { kind: 'none' };
+      if (!parts) return NONE;
+      const params: string[] = [];
+      const node = find(root, parts, 0, params);
+      if (!node) return NONE;
+      const operation = node.byMethod!.get(method === 'HEAD' ? 'GET' : method);
+      if (operation) return { kind: 'operation', operation, params };
+      return { kind: 'method-not-allowed', allowed: node.allowed };
     },
   };
 }
 
+function newNode(): Node {
+  return { literals: new Map(), param: undefined, byMethod: undefined, allowed: [] };
+}
+
+/** Depth-first, a literal before a parameter at each segment (so `/items/export` wins over `/items/{code}`). */
+function find(node: Node, parts: readonly string[], i: number, params: string[]): Node | undefined {
+  if (i === parts.length) return node.byMethod ? node : undefined;
+  const part = parts[i]!;
+  const literal = node.literals.get(part);
+  if (literal) {
+    const found = find(literal, parts, i + 1, params);
+    if (found) return found;
+  }
+  if (node.param && part !== '') {
+    params.push(part);
+    const found = find(node.param, parts, i + 1, params);
+    if (found) return found;
+    params.pop();
+  }
+  return undefined;
+}
+
+/** `/a/b%20c/` → ['a', 'b c']: one trailing slash is ignored; a malformed escape matches nothing. */
 function splitPath(path: string): string[] | undefined {
-  const raw = path.split('/').filter((s, i) => i > 0 || s !== '');
+  const raw = path.split('/');
+  if (raw[0] === '') raw.shift();
   if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
+  if (path.indexOf('%') < 0) return raw;
   try {
     return raw.map((s) => decodeURIComponent(s));
   } catch {
     return undefined;
   }
-}
-
-function matchTemplate(template: Template, parts: readonly string[]): string[] | undefined {
-  if (template.segments.length !== parts.length) return undefined;
-  const params: string[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const segment = template.segments[i]!;
-    const part = parts[i]!;
-    if ('literal' in segment) {
-      if (segment.literal !== part) return undefined;
-    } else {
-      if (part === '') return undefined;
-      params.push(part);
-    }
-  }
-  return params;
 }

@@ -1,4 +1,5 @@
-// Request validators compiled once at start-up from the entity schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses).
+// Request validators from the entity schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses): checked at start-up, each
+// compiled once, on its first use.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { JsonSchema, Resource, ResourceColumn } from './resource.js';
@@ -24,6 +25,13 @@ export interface ResourceValidators {
 }
 
 export interface ValidatorFactory {
+  /**
+   * What would make a resource's validators fail to compile, found without compiling them (on a 1,000-table contract
+   * compiling every validator at start-up took seconds): the JSON Schema meta-schema check ajv itself runs first,
+   * every regular expression, and every reference left unresolved. One message per resource, naming it.
+   */
+  check(resources: readonly Resource[]): string[];
+  /** The resource's validators; each is compiled the first time it runs (a few milliseconds, once). */
   forResource(resource: Resource): ResourceValidators;
 }
 
@@ -40,6 +48,16 @@ export function createValidatorFactory(): ValidatorFactory {
   ajv.addFormat('time', { type: 'string', validate: (s: string) => TIME.test(s) && validClock(s) });
   const cache = new Map<Resource, ResourceValidators>();
   return {
+    check(resources) {
+      const problems: string[] = [];
+      for (const resource of resources) {
+        const found = schemaProblems(ajv, stripForAjv(resource.entitySchema));
+        if (found.length > 0) {
+          problems.push(`resource "${resource.name}" (${resource.collectionPath ?? resource.itemPath}): the entity schema cannot be compiled: ${found.join('; ')}`);
+        }
+      }
+      return problems;
+    },
     forResource(resource) {
       let validators = cache.get(resource);
       if (!validators) {
@@ -54,12 +72,12 @@ export function createValidatorFactory(): ValidatorFactory {
 function compileResource(ajv: Ajv2020, resource: Resource): ResourceValidators {
   const fullSchema = stripForAjv(resource.entitySchema);
   const { required: _required, ...partialBase } = fullSchema;
-  const full = ajv.compile(fullSchema);
-  const partial = ajv.compile({ ...partialBase, minProperties: 1 });
+  let full: Check | undefined;
+  let partial: Check | undefined;
   const columnChecks = new Map<string, Check>();
   return {
-    full: wrap(full),
-    partial: wrap(partial),
+    full: (value) => (full ??= wrap(ajv.compile(fullSchema)))(value),
+    partial: (value) => (partial ??= wrap(ajv.compile({ ...partialBase, minProperties: 1 })))(value),
     column(column) {
       let check = columnChecks.get(column.name);
       if (!check) {
@@ -69,6 +87,50 @@ function compileResource(ajv: Ajv2020, resource: Resource): ResourceValidators {
       return check;
     },
   };
+}
+
+/** Why ajv would refuse to compile `schema`, as `pointer message` lines (none when it compiles). */
+function schemaProblems(ajv: Ajv2020, schema: JsonSchema): string[] {
+  if (!ajv.validateSchema(schema)) {
+    return [...new Set((ajv.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`))];
+  }
+  const problems: string[] = [];
+  const seen = new Set<unknown>();
+  const walk = (node: unknown, pointer: string): void => {
+    if (typeof node !== 'object' || node === null || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, `${pointer}/${i}`));
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    // ajv compiles patterns with the u flag; a bad one throws from compile.
+    const patterns = [
+      ...(typeof record.pattern === 'string' ? [{ at: `${pointer}/pattern`, source: record.pattern }] : []),
+      ...Object.keys(isObject(record.patternProperties) ? record.patternProperties : {}).map((source) => ({
+        at: `${pointer}/patternProperties`,
+        source,
+      })),
+    ];
+    for (const { at, source } of patterns) {
+      try {
+        new RegExp(source, 'u');
+      } catch (err) {
+        problems.push(`${at} ${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message})`);
+      }
+    }
+    // The document is dereferenced with external references off, so what is left would not resolve either.
+    if (typeof record.$ref === 'string' && !record.$ref.startsWith('#')) {
+      problems.push(`${pointer || '/'} refers to ${record.$ref}, which the contract does not resolve (only references inside the document are)`);
+    }
+    for (const [key, value] of Object.entries(record)) walk(value, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  };
+  walk(schema, '');
+  return problems;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Drops OpenAPI-only keywords that a JSON Schema validator must not interpret. */

@@ -6,6 +6,7 @@ import type { IpAddress } from '../net/ip-address.js';
 import type { Operation } from '../openapi/resource.js';
 import type { Decision } from '../policy/decision.js';
 import type { ExecuteResult } from '../query/execute.js';
+import type { DbRow } from '../query/types.js';
 import type { OperationInput } from './operation-input.js';
 import type { PlannedQuery } from './planned-query.js';
 
@@ -86,9 +87,13 @@ export interface Planned extends Validated {
   readonly planned: PlannedQuery;
 }
 
-/** Stage 10: what the database answered. */
+/** Stage 10: what the database answered: rows, or (an export) the batches it will answer as they are read. */
 export interface Executed extends Planned {
-  readonly result: ExecuteResult;
+  readonly result: ExecuteResult | StreamedRows;
+}
+
+export interface StreamedRows {
+  readonly batches: AsyncGenerator<DbRow[]>;
 }
 
 /** The furthest stage a request reached: what its audit event and log line can say about it. */

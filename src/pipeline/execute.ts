@@ -16,8 +16,10 @@ export function executeStage(sources: DataSources, executor: Executor): (x: Plan
     const source = sources.get(resource.source);
     if (!source) throw new InternalError(`source ${resource.source} is not configured`);
     const observer = x.audit ? new AuditWitness(x.audit, x, resource) : undefined;
+    const planned = x.planned;
+    if (planned.kind === 'export') return { ...x, result: { batches: executor.stream(source, planned.plan, observer) } };
     try {
-      return { ...x, result: await executor.execute(source, x.planned.plan, observer) };
+      return { ...x, result: await executor.execute(source, planned.plan, observer) };
     } catch (err) {
       throw err instanceof UniqueViolationError ? namedConflict(err, resource, x.decision.visible) : err;
     }

@@ -6,9 +6,11 @@ import type { Auditor } from '../audit/auditor.js';
 import type { AuditContent } from '../audit/event.js';
 import type { Settlement } from '../audit/request-audit.js';
 import type { Logger } from '../observability/logger.js';
+import { repeatedFailureLog, type RepeatedFailureLog } from '../observability/repeated-failure-log.js';
+import { createRequestLog, type RequestLogEntry } from '../observability/request-log.js';
 import { auditFacts } from './audit-facts.js';
 import { operationOf, type HeaderList, type Reached } from './exchange.js';
-import { problemReply, type HeaderValue, type Reply } from './reply.js';
+import { problemReply, type BodyStream, type HeaderValue, type Reply } from './reply.js';
 
 export interface FinishDeps {
   readonly auditor: Auditor | undefined;
@@ -20,8 +22,10 @@ export type Finish = (reached: Reached, reply: Reply, res: ServerResponse) => Pr
 
 export function finishStage(deps: FinishDeps): Finish {
   const { auditor, logger } = deps;
+  const requestLog = deps.logRequests ? createRequestLog(logger) : undefined;
+  const failures = repeatedFailureLog(logger);
   const strict = auditor?.config.mode === 'strict';
-  return async (reached, reply, res) => {
+  const finishAnswer: Finish = async (reached, reply, res) => {
     let answer = reply;
     let replyHeaders = reached.replyHeaders;
     const audit = reached.audit;
@@ -42,24 +46,97 @@ export function finishStage(deps: FinishDeps): Finish {
       }
       audit.finish();
     }
-    if (answer.error && answer.status >= 500) logFailure(logger, reached, answer);
-    if (deps.logRequests) logRequest(logger, reached, answer, clientWentAway || res.destroyed);
+    if (answer.error && answer.status >= 500) logFailure(failures, reached, answer);
+    requestLog?.(logEntry(reached, answer, clientWentAway || res.destroyed));
     send(res, replyHeaders, answer);
   };
+
+  /**
+   * An export: in strict mode its intent is durable before the first byte leaves (a store that cannot take it gets
+   * the usual 503, and no statement runs); the rows are written with backpressure as they are read; the event, with
+   * every statement and the rows sent, is stored once the stream ends, whether it completed, failed or was cut off.
+   */
+  const finishStream = async (reached: Reached, reply: Reply, stream: BodyStream, res: ServerResponse): Promise<void> => {
+    const audit = reached.audit;
+    if (audit && auditor && strict) {
+      try {
+        await audit.intent(auditFacts(reached), { action: 'stream' });
+      } catch (err) {
+        await stream.chunks[Symbol.asyncIterator]().return?.(undefined);
+        return finishAnswer(reached, problemReply(new AuditUnavailableError(describe(err)), reached.path, reached.id), res);
+      }
+    }
+    sendHead(res, reached.replyHeaders, reply);
+    let failure: Reply | undefined;
+    let cutOff = false;
+    let sent = 0;
+    try {
+      for await (const chunk of stream.chunks) {
+        if (res.destroyed) {
+          cutOff = true;
+          break;
+        }
+        sent += Buffer.byteLength(chunk);
+        if (!res.write(chunk)) await drained(res);
+      }
+      if (res.destroyed) cutOff = true;
+      else res.end();
+    } catch (err) {
+      // The headers are out: all that can be done is to cut the body, so the client sees it incomplete.
+      failure = problemReply(err, reached.path, reached.id);
+      res.destroy();
+      logFailure(failures, reached, failure);
+    }
+    const done: Reply = { ...reply, status: failure?.status ?? reply.status, rows: stream.rows(), error: failure?.error };
+    if (audit && auditor) {
+      const content = audit.build(auditFacts(reached), { ...settlementOf(done, cutOff), bytesOut: sent });
+      auditor.writer.append(content).catch((err: unknown) => {
+        auditor.sink.unstored(content, describe(err));
+        // Its intent is stored: store what became of the export once the store is back.
+        if (audit.hasIntents) auditor.writer.defer(content);
+      });
+      audit.finish();
+    }
+    requestLog?.(logEntry(reached, done, cutOff));
+  };
+
+  return (reached, reply, res) => (reply.stream ? finishStream(reached, reply, reply.stream, res) : finishAnswer(reached, reply, res));
+}
+
+/** Status line and headers of a streamed body (no Content-Length: it goes out chunked). */
+function sendHead(res: ServerResponse, replyHeaders: HeaderList, reply: Reply): void {
+  res.writeHead(reply.status, mergeHeaders(replyHeaders, reply) as Record<string, string | number | string[]>);
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Writes a reply: the status line, headers and body leave in one write. */
 export function send(res: ServerResponse, replyHeaders: HeaderList, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
+  const headers = mergeHeaders(replyHeaders, reply);
+  if (reply.body !== undefined) headers['Content-Length'] = Buffer.byteLength(reply.body);
+  res.writeHead(reply.status, headers as Record<string, string | number | string[]>);
+  res.end(reply.body);
+}
+
+function mergeHeaders(replyHeaders: HeaderList, reply: Reply): Record<string, HeaderValue> {
   const headers: Record<string, HeaderValue> = {};
   for (const [name, value] of replyHeaders) {
     const existing = headers[name];
     headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [String(existing)]), value];
   }
   for (const name in reply.headers) headers[name] = reply.headers[name]!;
-  if (reply.body !== undefined) headers['Content-Length'] = Buffer.byteLength(reply.body);
-  res.writeHead(reply.status, headers as Record<string, string | number | string[]>);
-  res.end(reply.body);
+  return headers;
 }
 
 function settlementOf(reply: Reply, clientWentAway: boolean): Settlement {
@@ -69,6 +146,7 @@ function settlementOf(reply: Reply, clientWentAway: boolean): Settlement {
     errorCode: reply.error?.code,
     deniedBy: reply.error?.deniedBy,
     rows: reply.rows,
+    bytesOut: reply.body === undefined ? 0 : Buffer.byteLength(reply.body),
   };
 }
 
@@ -92,20 +170,19 @@ function describe(err: unknown): string {
   return err instanceof AuditUnavailableError ? err.reason : String(err);
 }
 
-function logFailure(logger: Logger, reached: Reached, reply: Reply): void {
+function logFailure(failures: RepeatedFailureLog, reached: Reached, reply: Reply): void {
   const error = reply.error!;
   const root = error.cause !== undefined ? error.cause : error;
   const cause =
     root instanceof Error
       ? { name: root.name, message: root.message, code: (root as Error & { code?: string }).code, stack: root.stack }
       : { value: String(root) };
-  logger.error('request failed', { event: 'request_error', requestId: reached.id, code: error.code, error: cause });
+  failures.failed({ requestId: reached.id, code: error.code, status: reply.status, error: cause });
 }
 
-function logRequest(logger: Logger, reached: Reached, reply: Reply, clientWentAway: boolean): void {
+function logEntry(reached: Reached, reply: Reply, clientWentAway: boolean): RequestLogEntry {
   const op = operationOf(reached);
-  logger.info('request', {
-    event: 'request',
+  return {
     requestId: reached.id,
     method: reached.method,
     path: reached.path,
@@ -116,5 +193,5 @@ function logRequest(logger: Logger, reached: Reached, reply: Reply, clientWentAw
     rows: reply.rows,
     latencyMs: Math.round((Number(process.hrtime.bigint() - reached.startedAt) / 1e6) * 100) / 100,
     remoteAddress: reached.peer,
-  });
+  };
 }

@@ -15,6 +15,10 @@ function planOperation(x: Validated): PlannedQuery {
   const returning = representation ? input.select : resource.key;
   switch (input.kind) {
     case 'list': {
+      if (input.all) {
+        const list = planList(resource, input.read, decision, false);
+        return { kind: 'export', plan: { ...list.plan, limit: list.pageSize }, list };
+      }
       const list = planList(resource, input.read, decision, input.prefs.count === 'exact');
       return { kind: 'list', plan: list.plan, list };
     }

@@ -13,6 +13,14 @@ export interface Reply {
   /** Rows returned or changed, for the audit event and the request log. */
   readonly rows: number | undefined;
   readonly error: AppError | undefined;
+  /** A streamed body (an export): written chunk by chunk with backpressure after the headers; `body` is then unset. */
+  readonly stream?: BodyStream;
+}
+
+export interface BodyStream {
+  readonly chunks: AsyncIterable<string>;
+  /** Rows written so far (final once `chunks` is done). */
+  rows(): number;
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';

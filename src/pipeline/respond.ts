@@ -1,5 +1,5 @@
 // Stage 11: what the database answered → the reply: status, paging headers, Location, the rows in API names, masked.
-import { ConflictError, NotFoundError } from '../errors/app-error.js';
+import { NotFoundError } from '../errors/app-error.js';
 import type { Resource } from '../openapi/resource.js';
 import { maskRows } from '../policy/mask.js';
 import { encodeCursor } from '../query/cursor.js';
@@ -8,15 +8,22 @@ import type { DbRow } from '../query/types.js';
 import { appliedPreferences } from '../http/prefer.js';
 import type { Executed } from './exchange.js';
 import { emptyReply, jsonReply, type HeaderValue, type Reply } from './reply.js';
-import { CONTENT_TYPES, formatRows } from './row-formats.js';
+import type { RowFormat } from './operation-input.js';
+import { CONTENT_TYPES, csvHeader, csvLine, formatRows } from './row-formats.js';
 
 export function respondStage(maskKey: string | undefined): (x: Executed) => Reply {
   const shape = (x: Executed, rows: readonly DbRow[], names: readonly string[]): Record<string, unknown>[] =>
     maskRows(toApiRows(x.operation.resource, rows, names), x.decision.masks, maskKey);
 
   return (x) => {
-    const { input, result, planned } = x;
+    const { input, planned } = x;
     const resource = x.operation.resource;
+    if ('batches' in x.result) {
+      if (input.kind !== 'list' || planned.kind !== 'export') throw new Error('only an export streams');
+      const selected = planned.list.selected;
+      return streamReply(input.format, x.result.batches, (batch) => shape(x, batch, selected), selected);
+    }
+    const result = x.result;
     const rows = result.rows;
     switch (input.kind) {
       case 'list': {
@@ -43,12 +50,8 @@ export function respondStage(maskKey: string | undefined): (x: Executed) => Repl
         return { status: 200, headers, body: formatRows(input.format, shape(x, page, list.selected), list.selected), rows: page.length, error: undefined };
       }
       case 'read':
+        // More than one row for a key is refused by the executor (409 key_not_unique).
         if (rows.length === 0) throw notFound(resource);
-        if (rows.length > 1) {
-          throw new ConflictError('key_not_unique', `more than one ${resource.name} row has that key`, {
-            hint: 'the table has no unique key on these columns; read the rows through the collection with filters',
-          });
-        }
         return jsonReply(200, {}, shape(x, rows, input.select)[0], 1);
       case 'create': {
         const headers: Record<string, HeaderValue> = {};
@@ -76,6 +79,32 @@ export function respondStage(maskKey: string | undefined): (x: Executed) => Repl
         return jsonReply(200, headers, shape(x, rows, input.select), rows.length);
       }
     }
+  };
+}
+
+/** An export: the header row (CSV) and each batch, formatted as it is read; rows are counted as they go out. */
+function streamReply(
+  format: RowFormat,
+  batches: AsyncGenerator<DbRow[]>,
+  shape: (batch: DbRow[]) => Record<string, unknown>[],
+  columns: readonly string[],
+): Reply {
+  let rows = 0;
+  async function* chunks(): AsyncGenerator<string> {
+    if (format === 'text/csv') yield csvHeader(columns);
+    for await (const batch of batches) {
+      const shaped = shape(batch);
+      rows += shaped.length;
+      yield format === 'text/csv' ? shaped.map((r) => csvLine(r, columns)).join('') : `${shaped.map((r) => JSON.stringify(r)).join('\n')}\n`;
+    }
+  }
+  return {
+    status: 200,
+    headers: { 'Content-Type': CONTENT_TYPES[format], Vary: 'Accept' },
+    body: undefined,
+    rows: undefined,
+    error: undefined,
+    stream: { chunks: chunks(), rows: () => rows },
   };
 }
 

@@ -3,7 +3,7 @@
 import accepts from 'accepts';
 import bytes from 'bytes';
 import type { LimitsConfig } from '../config/types.js';
-import { NotAcceptableError, ValidationError } from '../errors/app-error.js';
+import { ForbiddenError, NotAcceptableError, ValidationError } from '../errors/app-error.js';
 import type { FieldProblem, ValidatorFactory } from '../openapi/validators.js';
 import { coerce, parseFilters, parseReadRequest, resolveColumn, type ColumnScope } from '../query/parse-read.js';
 import type { Filter, FilterValue, Preferences } from '../query/types.js';
@@ -37,8 +37,13 @@ export function validateStage(deps: ValidateDeps): (x: Authorized) => Promise<Va
     let input: OperationInput;
     switch (kind) {
       case 'list': {
+        const format = rowFormat(x.headers.accept, x.message);
+        if (query.get('limit') === 'all') {
+          input = exportInput(query, scope, deps.limits, x, prefs, format);
+          break;
+        }
         const read = parseReadRequest(query, scope, deps.limits);
-        input = { kind, prefs, select: read.select ?? [...x.decision.visible], read, format: rowFormat(x.headers.accept, x.message), all: false };
+        input = { kind, prefs, select: read.select ?? [...x.decision.visible], read, format, all: false };
         break;
       }
       case 'read':
@@ -96,6 +101,39 @@ export function validateStage(deps: ValidateDeps): (x: Authorized) => Promise<Va
     }
     return { ...x, input };
   };
+}
+
+/**
+ * `limit=all`: every matching row, streamed in batches of `limits.exportBatchRows`. Only as NDJSON or CSV (a JSON
+ * array cannot be streamed into a client's parser row by row), only where the caller's rule grants `export`, and
+ * with neither offset nor cursor (the stream pages itself).
+ */
+function exportInput(
+  query: URLSearchParams,
+  scope: ColumnScope,
+  limits: LimitsConfig,
+  x: Authorized,
+  prefs: Preferences,
+  format: RowFormat,
+): OperationInput {
+  if (format === 'application/json') {
+    throw new ValidationError('invalid_parameter', 'limit=all streams every row: ask for it as application/x-ndjson or text/csv', {
+      hint: 'send Accept: application/x-ndjson (or text/csv) with limit=all',
+    });
+  }
+  if (query.getAll('limit').length > 1) throw new ValidationError('duplicate_parameter', '"limit" may be given once');
+  if (query.has('offset') || query.has('cursor')) {
+    throw new ValidationError('invalid_pagination', 'limit=all streams every matching row: leave out offset and cursor');
+  }
+  if (!x.decision.exportAll) {
+    throw new ForbiddenError('export_not_allowed', `streaming every row of ${scope.resource.name} needs a rule that grants export`, {
+      deniedBy: x.decision.rule,
+    });
+  }
+  const rest = new URLSearchParams(query);
+  rest.delete('limit');
+  const read = { ...parseReadRequest(rest, scope, limits), limit: limits.exportBatchRows };
+  return { kind: 'list', prefs, select: read.select ?? [...x.decision.visible], read, format, all: true };
 }
 
 /** The answer format of a list, chosen from Accept before anything runs (406 when none fits). */

@@ -3,6 +3,7 @@ import type { FilterOpName, MaskMode, PoliciesConfig, PolicyOperation, PolicyRul
 import { ConfigError } from '../errors/app-error.js';
 import type { OperationKind, Resource } from '../openapi/resource.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import type { ColumnGrant } from './decision.js';
 
 export interface RowCondition {
   /** API property name. */
@@ -28,11 +29,15 @@ export interface CompiledRule {
   readonly force: Readonly<Record<string, unknown>>;
   readonly mask: ReadonlyMap<string, MaskMode>;
   readonly maxAffected: number | undefined;
+  /** The rule grants `export`: a list may stream every matching row (`limit=all`). */
+  readonly export: boolean;
 }
 
 export interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
   readonly maskKey: string | undefined;
+  /** What each rule lets a caller see and write on each resource, worked out once per pair (policy/evaluate.ts). */
+  readonly grants: Map<CompiledRule, Map<string, ColumnGrant>>;
 }
 
 const READ_KINDS: OperationKind[] = ['list', 'read'];
@@ -48,6 +53,7 @@ const OPERATION_KINDS: Record<PolicyOperation, readonly OperationKind[]> = {
   delete: ['delete'],
   updateMany: ['updateMany'],
   deleteMany: ['deleteMany'],
+  export: ['list'],
 };
 const CLAIM_REF = /^\{claims\.([A-Za-z0-9_.:-]+)\}$/;
 
@@ -74,7 +80,7 @@ export function compilePolicies(config: PoliciesConfig, resources: readonly Reso
     problems.push('policies.maskKey: required when a rule masks with "hash"');
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { rules, maskKey: config.maskKey };
+  return { rules, maskKey: config.maskKey, grants: new Map() };
 }
 
 function compileRule(
@@ -135,6 +141,7 @@ function compileRule(
     clients: new Set(rule.clients ?? []),
     resource: rule.resource,
     kinds,
+    export: (rule.operations ?? []).includes('export'),
     read,
     write: rule.columns?.write ? new Set(rule.columns.write) : undefined,
     rows,

@@ -20,7 +20,12 @@ export interface Decision {
   readonly maxAffected: number | undefined;
   /** The rule that allowed the request (recorded in logs and audit). */
   readonly rule: string | undefined;
+  /** A list may stream every matching row (`limit=all` on NDJSON / CSV). */
+  readonly exportAll: boolean;
 }
+
+/** The part of a Decision that depends only on the rule and the resource, not on the caller. */
+export type ColumnGrant = Pick<Decision, 'visible' | 'filterable' | 'masks' | 'writable'>;
 
 /** Everything the document exposes, for deployments without policies (the demo, tests of the CRUD core). */
 export function allowEverything(resource: Resource): Decision {
@@ -35,5 +40,6 @@ export function allowEverything(resource: Resource): Decision {
     forced: {},
     maxAffected: undefined,
     rule: undefined,
+    exportAll: true,
   };
 }

@@ -4,7 +4,7 @@ import { type AppError, ForbiddenError } from '../errors/app-error.js';
 import type { Operation, Resource } from '../openapi/resource.js';
 import type { Filter, FilterValue } from '../query/types.js';
 import { isClaimRef, type CompiledPolicy, type CompiledRule, type RowCondition } from './compile-policies.js';
-import type { Decision } from './decision.js';
+import type { ColumnGrant, Decision } from './decision.js';
 
 export type Evaluation =
   | { readonly allowed: true; readonly decision: Decision }
@@ -23,7 +23,7 @@ export function evaluatePolicy(policy: CompiledPolicy, principal: Principal, ope
     };
   }
   try {
-    return { allowed: true, decision: decide(rule, principal, operation.resource) };
+    return { allowed: true, decision: decide(policy, rule, principal, operation.resource) };
   } catch (err) {
     return { allowed: false, error: err as AppError, rule: rule.name };
   }
@@ -47,26 +47,40 @@ function checkRequiredScopes(principal: Principal, operation: Operation): AppErr
 function appliesTo(rule: CompiledRule, principal: Principal, operation: Operation): boolean {
   if (rule.resource !== '*' && rule.resource !== operation.resource.name) return false;
   if (!rule.kinds.has(operation.kind)) return false;
-  return (
-    [...rule.scopes].some((s) => principal.scopes.has(s)) ||
-    [...rule.roles].some((r) => principal.roles.has(r)) ||
-    (principal.clientId !== undefined && rule.clients.has(principal.clientId))
-  );
+  for (const s of rule.scopes) if (principal.scopes.has(s)) return true;
+  for (const r of rule.roles) if (principal.roles.has(r)) return true;
+  return principal.clientId !== undefined && rule.clients.has(principal.clientId);
 }
 
-function decide(rule: CompiledRule, principal: Principal, resource: Resource): Decision {
-  const all = [...resource.columns.keys()];
-  const visible = new Set(rule.read ? all.filter((c) => rule.read!.has(c)) : all);
-  const writableAll = [...resource.columns.values()].filter((c) => !c.readOnly).map((c) => c.name);
-  const writable = new Set(rule.write ? writableAll.filter((c) => rule.write!.has(c)) : writableAll);
-  const masks = new Map([...rule.mask].filter(([c]) => visible.has(c)));
-  const filterable = new Set([...visible].filter((c) => !masks.has(c)));
+/** What a rule lets a caller see and write on a resource does not depend on the caller: worked out once per pair. */
+function columnGrant(policy: CompiledPolicy, rule: CompiledRule, resource: Resource): ColumnGrant {
+  let byResource = policy.grants.get(rule);
+  if (!byResource) {
+    byResource = new Map();
+    policy.grants.set(rule, byResource);
+  }
+  let grant = byResource.get(resource.name);
+  if (!grant) {
+    const all = [...resource.columns.keys()];
+    const visible = new Set(rule.read ? all.filter((c) => rule.read!.has(c)) : all);
+    const writableAll = [...resource.columns.values()].filter((c) => !c.readOnly).map((c) => c.name);
+    const writable = new Set(rule.write ? writableAll.filter((c) => rule.write!.has(c)) : writableAll);
+    const masks = new Map([...rule.mask].filter(([c]) => visible.has(c)));
+    const filterable = new Set([...visible].filter((c) => !masks.has(c)));
+    grant = { visible, filterable, masks, writable };
+    byResource.set(resource.name, grant);
+  }
+  return grant;
+}
+
+function decide(policy: CompiledPolicy, rule: CompiledRule, principal: Principal, resource: Resource): Decision {
+  const { visible, filterable, masks, writable } = columnGrant(policy, rule, resource);
   const rowFilters = rule.rows.map((cond) => toFilter(cond, principal, resource, rule.name));
   const forced: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(rule.force)) {
     forced[column] = resolve(value, principal, resource.columns.get(column)!.kind, rule.name);
   }
-  return { visible, filterable, masks, writable, rowFilters, forced, maxAffected: rule.maxAffected, rule: rule.name };
+  return { visible, filterable, masks, writable, rowFilters, forced, maxAffected: rule.maxAffected, rule: rule.name, exportAll: rule.export };
 }
 
 function toFilter(cond: RowCondition, principal: Principal, resource: Resource, ruleName: string): Filter {

@@ -1,12 +1,14 @@
 // The executor: QueryPlan → statements (prepared per shape) → the source's driver → rows. Every statement it runs,
 // transaction control included, is reported to the observer it is given (the request's audit record).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { Session, type ExecutionObserver } from './session.js';
 import { createStatementCache, type StatementCache } from './statement-cache.js';
 import { selectSpec, type StatementSpec } from './statements.js';
 import type { DbRow, QueryPlan, RowCheck, TableTarget } from './types.js';
+
+type SelectPlan = Extract<QueryPlan, { kind: 'select' }>;
 
 export type { ExecutionObserver, StatementRecord } from './session.js';
 
@@ -24,6 +26,12 @@ export interface Executor {
    * intent is durable before the statement runs). Driver errors leave as the dialect's typed errors.
    */
   execute(source: DataSource, plan: QueryPlan, observer?: ExecutionObserver): Promise<ExecuteResult>;
+  /**
+   * Every row a select plan matches, batch after batch of `plan.limit` rows, each batch one statement that continues
+   * after the last row of the one before (keyset over the plan's order, which must end with the key). A connection is
+   * held only while a batch runs, never while the caller writes it out.
+   */
+  stream(source: DataSource, plan: SelectPlan, observer?: ExecutionObserver): AsyncGenerator<DbRow[]>;
 }
 
 /** An executor with its own statement cache per source (each source's dialect builds its own texts). */
@@ -46,7 +54,8 @@ export function createExecutor(): Executor {
           return await run(session, plan);
         } catch (err) {
           // The database undid the whole plan (a deadlock victim): running it again is safe, and usually succeeds.
-          if (attempt < MAX_ATTEMPTS && source.dialect.retryable(err)) {
+          if (source.dialect.retryable(err)) {
+            if (attempt >= MAX_ATTEMPTS) throw retriesExhausted(err);
             await session.close();
             await sleep(RETRY_BASE_MS * attempt * (1 + Math.random()));
             continue;
@@ -57,7 +66,42 @@ export function createExecutor(): Executor {
         }
       }
     },
+    async *stream(source, plan, observer) {
+      if (observer) await observer.beforeExecute(plan, source.name);
+      const batch = plan.limit;
+      const fetch = async (spec: StatementSpec): Promise<DbRow[]> => {
+        const session = new Session(source, cacheFor(source), observer);
+        try {
+          return await session.rows(spec);
+        } catch (err) {
+          throw (await source.dialect.translateError(err, source.db)) ?? err;
+        } finally {
+          await session.close();
+        }
+      };
+      let pending = fetch(selectSpec(plan));
+      for (;;) {
+        const rows = await pending;
+        const full = rows.length === batch;
+        // The next batch is read while the caller writes this one out: database and socket work overlap.
+        if (full) {
+          const last = rows[rows.length - 1]!;
+          pending = fetch(selectSpec({ ...plan, offset: undefined, after: { terms: plan.order, values: plan.order.map((t) => last[t.column] ?? null) } }));
+          // A caller that stops early (the client went away) leaves this read to finish on its own.
+          pending.catch(() => undefined);
+        }
+        if (rows.length > 0) yield rows;
+        if (!full) return;
+      }
+    },
   };
+}
+
+function retriesExhausted(cause: unknown): AppError {
+  return new AppError('conflict_retries_exhausted', 503, 'the change deadlocked with concurrent ones on every try and was not applied; retry it', {
+    headers: { 'Retry-After': '1' },
+    cause,
+  });
 }
 
 /** Runs of a plan the database undid (deadlock), and the pause before the next one grows with each. */
@@ -68,6 +112,7 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
   switch (plan.kind) {
     case 'select': {
       const rows = await s.rows(selectSpec(plan));
+      if (plan.byKey && rows.length > 1) throw keyNotUnique();
       if (!plan.count) return { rows };
       return { rows, count: await s.count({ kind: 'count', table: plan.table, filters: plan.filters }) };
     }
@@ -111,7 +156,7 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
             ? { kind: 'update', table: plan.table, set: plan.set, filters, returning: plan.returning }
             : { kind: 'select', table: plan.table, columns: plan.returning, filters, order: [], after: undefined, limit: undefined, offset: undefined },
         );
-        if (updated.length > 1) throw new ValidationError('key_not_unique', 'the key matches more than one row');
+        if (updated.length > 1) throw keyNotUnique();
         if (updated.length === 1) {
           if (plan.check) await verifyRowRule(s, plan.table, updated, plan.check);
           return { rows: updated };
@@ -128,6 +173,11 @@ async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
         return { rows: inserted, created: true };
       });
   }
+}
+
+/** A key declared for a table the database does not hold it unique for (no primary key) matched several rows. */
+function keyNotUnique(): ConflictError {
+  return new ConflictError('key_not_unique', 'the key matches more than one row: the table does not enforce it, so the row cannot be told apart');
 }
 
 /**

@@ -9,6 +9,11 @@ export const RESERVED_PARAMS = new Set(['select', 'order', 'limit', 'offset', 'c
 const COMPARE_OPS = new Set<string>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'like', 'ilike']);
 const ALL_OPS = [...COMPARE_OPS, 'in', 'is'];
 const IS_VALUES = new Set(['null', 'not_null', 'true', 'false']);
+/**
+ * String formats whose database column is not text (numeric, bigint, date, timestamp, time, uuid, bytea, inet…): a
+ * pattern match would need the database to compare text with a number or a date, which it refuses.
+ */
+const NON_TEXT_FORMATS = new Set(['int32', 'int64', 'decimal', 'float', 'double', 'date', 'date-time', 'time', 'duration', 'uuid', 'byte', 'binary', 'ipv4', 'ipv6']);
 
 export interface ReadLimits {
   readonly defaultPageSize: number;
@@ -110,6 +115,11 @@ function parseFilter(column: ResourceColumn, raw: string, scope: ColumnScope): F
     if (!IS_VALUES.has(value)) {
       throw new ValidationError('invalid_filter', `"is" takes null, not_null, true or false`);
     }
+    if ((value === 'true' || value === 'false') && column.kind !== 'boolean') {
+      throw new ValidationError('invalid_filter', `"is.${value}" applies to boolean columns; "${column.name}" is not one`, {
+        hint: `use ${column.name}=is.null or ${column.name}=is.not_null, or eq with a value`,
+      });
+    }
     return { column: column.name, op: 'is', value: value as 'null' | 'not_null' | 'true' | 'false', negate };
   }
   if (op === 'in') {
@@ -120,8 +130,11 @@ function parseFilter(column: ResourceColumn, raw: string, scope: ColumnScope): F
     return { column: column.name, op: 'in', values, negate };
   }
   if (op === 'like' || op === 'ilike') {
-    if (column.kind !== 'string') {
-      throw new ValidationError('invalid_filter', `"${op}" applies to text columns; "${column.name}" is not one`);
+    const format = column.schema.format;
+    if (column.kind !== 'string' || (typeof format === 'string' && NON_TEXT_FORMATS.has(format))) {
+      throw new ValidationError('invalid_filter', `"${op}" applies to text columns; "${column.name}" is not one`, {
+        hint: `compare "${column.name}" with eq, lt, lte, gt, gte or in`,
+      });
     }
     return { column: column.name, op, value: operand.replace(/\*/g, '%'), negate };
   }

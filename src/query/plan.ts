@@ -67,6 +67,7 @@ export function planRead(resource: Resource, key: readonly FilterValue[], select
     limit: 2,
     offset: undefined,
     count: false,
+    byKey: true,
   };
 }
 
@@ -135,6 +136,8 @@ export function planUpdate(
  * PUT: every writable column is set; the key comes from the path. An omitted property takes its documented
  * `default`, else null when it is nullable; one that can be neither (not null, no documented default: filled by
  * the database, like a creation time) is left to the database — kept on replace, its column default on insert.
+ * An omitted property the caller cannot see as stored (hidden from it, or masked) is left alone too: a client that
+ * reads, edits and sends back a row must not wipe what it was never shown.
  */
 export function planReplace(
   resource: Resource,
@@ -155,6 +158,7 @@ export function planReplace(
     if (resource.key.includes(name)) continue;
     const column = resource.columns.get(name)!;
     if (withoutKey[name] !== undefined) set[name] = withoutKey[name];
+    else if (!decision.visible.has(name) || decision.masks.has(name)) continue;
     else if (column.schema.default !== undefined) set[name] = column.schema.default;
     else if (column.nullable) set[name] = null;
   }
@@ -259,8 +263,7 @@ function rowCheck(resource: Resource, decision: Decision): RowCheck | undefined 
 
 function toDbTerm(resource: Resource, term: OrderTerm): OrderTerm {
   const column = resource.columns.get(term.column);
-  // A column the contract declares non-null needs no NULL placement (SQL Server can then order by its index).
-  return { ...term, column: dbName(resource, term.column), ...(column && !column.nullable ? { nullable: false } : {}) };
+  return { ...term, column: dbName(resource, term.column), notNull: column !== undefined && !column.nullable };
 }
 
 function toDbFilters(resource: Resource, filters: readonly Filter[]): Filter[] {

@@ -60,7 +60,7 @@ export function buildStatement(db: Db, dialect: Dialect, spec: Exclude<Statement
       const qb = from(db, spec.table).select(spec.columns as string[]);
       applyFilters(qb, spec.filters, dialect);
       if (spec.after) applyKeyset(qb, spec.after);
-      for (const term of spec.order) dialect.orderBy(qb, term.column, term.direction, effectiveNulls(term), term.nullable !== false);
+      for (const term of spec.order) dialect.orderBy(qb, term.column, term.direction, effectiveNulls(term), !term.notNull);
       if (spec.limit !== undefined) qb.limit(spec.limit);
       if (spec.offset !== undefined) qb.offset(spec.offset);
       return qb;
@@ -202,6 +202,7 @@ function afterPredicate(term: OrderTerm, value: unknown): ((b: Knex.QueryBuilder
   const nulls = effectiveNulls(term);
   if (value === null) return nulls === 'first' ? (b) => b.whereNotNull(term.column) : undefined;
   const op = term.direction === 'asc' ? '>' : '<';
+  if (term.notNull) return (b) => b.where(term.column, op, value as string | number | boolean);
   return (b) =>
     b.where((w) => {
       w.where(term.column, op, value as string | number | boolean);

@@ -19,8 +19,12 @@ export interface OrderTerm {
   readonly direction: 'asc' | 'desc';
   /** Explicit nulls placement; undefined means the database default (PostgreSQL: last for asc, first for desc). */
   readonly nulls: 'first' | 'last' | undefined;
-  /** Planned terms only: false when the contract says the column never holds NULL. */
-  readonly nullable?: boolean;
+  /**
+   * The column holds no nulls (set by the planner from the contract): a keyset predicate then needs no `or … is null`
+   * branch, which would keep the database from walking the index from the cursor on, and a dialect needs no NULL
+   * placement term in ORDER BY (SQL Server can then order by its index).
+   */
+  readonly notNull?: boolean;
 }
 
 /** What a list request asks for, in API names, after parsing and validation against the resource. */
@@ -75,6 +79,8 @@ export type QueryPlan =
       readonly limit: number;
       readonly offset: number | undefined;
       readonly count: boolean;
+      /** A read by key: more than one matching row means the data does not hold the key unique (409 key_not_unique). */
+      readonly byKey?: true;
     }
   | {
       readonly kind: 'insert';

@@ -1,7 +1,6 @@
 // Counter stores for the rate limiters: one Redis shared by every replica when `redis.url` is set, memory otherwise.
 import { MemoryStore, type Store } from 'express-rate-limit';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { createClient } from 'redis';
+import type { RedisReply } from 'rate-limit-redis';
 import type { RedisConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import { GuardedStore, type StoreHealth } from './guarded-store.js';
@@ -49,6 +48,8 @@ export async function createRateLimitStores(
   if (config.redis.url === undefined) return memoryStores(libraryLogger);
 
   const { connectTimeoutMs, commandTimeoutMs, keyPrefix } = config.redis;
+  // Loaded only when Redis is configured: the client library alone is about 12 MB of resident memory.
+  const [{ createClient }, { RedisStore }] = await Promise.all([import('redis'), import('rate-limit-redis')]);
   const health = storeHealth(logger);
   const client = createClient({
     url: config.redis.url,

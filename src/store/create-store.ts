@@ -17,8 +17,14 @@ export interface Store {
   destroy(): Promise<void>;
 }
 
+/**
+ * knex's default logger prints each failed connection attempt, driver stack trace included, on the console. The
+ * same error reaches the caller (start-up, the audit writer, readiness), which reports it in one line or log event.
+ */
+const SILENT_LOG: Knex.Config['log'] = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
+
 export function createStore(config: StoreConfig): Store {
-  const db = knex(config.client === 'pglite' ? pgliteConfig(config) : pgConfig(config));
+  const db = knex({ ...(config.client === 'pglite' ? pgliteConfig(config) : pgConfig(config)), log: SILENT_LOG });
   return {
     client: config.client,
     db,

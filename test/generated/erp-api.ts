@@ -519,18 +519,12 @@ export interface components {
         };
     };
     parameters: {
-        /**
-         * @description Comma-separated properties to return; every property when absent.
-         * @example id,name
-         */
+        /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
         select: string;
-        /**
-         * @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`.
-         * @example name.desc,id.asc.nullslast
-         */
+        /** @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`, e.g. `name.desc,id.asc.nullslast`. */
         order: string;
         /**
-         * @description Most rows to return; the gateway caps it at its configured page size.
+         * @description Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel="next"` for more.
          * @example 50
          */
         limit: number;
@@ -559,18 +553,12 @@ export interface operations {
     listCustomers: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
-                /**
-                 * @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`.
-                 * @example name.desc,id.asc.nullslast
-                 */
+                /** @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`, e.g. `name.desc,id.asc.nullslast`. */
                 order?: components["parameters"]["order"];
                 /**
-                 * @description Most rows to return; the gateway caps it at its configured page size.
+                 * @description Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel="next"` for more.
                  * @example 50
                  */
                 limit?: components["parameters"]["limit"];
@@ -615,10 +603,7 @@ export interface operations {
     createCustomer: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -662,10 +647,7 @@ export interface operations {
     deleteCustomers: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -709,10 +691,7 @@ export interface operations {
     updateCustomers: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -763,10 +742,7 @@ export interface operations {
     getCustomer: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: never;
@@ -797,10 +773,7 @@ export interface operations {
     replaceCustomer: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -855,10 +828,7 @@ export interface operations {
     deleteCustomer: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -906,10 +876,7 @@ export interface operations {
     updateCustomer: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -964,18 +931,12 @@ export interface operations {
     listItems: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
-                /**
-                 * @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`.
-                 * @example name.desc,id.asc.nullslast
-                 */
+                /** @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`, e.g. `name.desc,id.asc.nullslast`. */
                 order?: components["parameters"]["order"];
                 /**
-                 * @description Most rows to return; the gateway caps it at its configured page size.
+                 * @description Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel="next"` for more.
                  * @example 50
                  */
                 limit?: components["parameters"]["limit"];
@@ -1020,10 +981,7 @@ export interface operations {
     createItem: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1067,10 +1025,7 @@ export interface operations {
     deleteItems: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1114,10 +1069,7 @@ export interface operations {
     updateItems: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1168,10 +1120,7 @@ export interface operations {
     getItem: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: never;
@@ -1202,10 +1151,7 @@ export interface operations {
     replaceItem: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1260,10 +1206,7 @@ export interface operations {
     deleteItem: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1311,10 +1254,7 @@ export interface operations {
     updateItem: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1369,18 +1309,12 @@ export interface operations {
     listOrders: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
-                /**
-                 * @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`.
-                 * @example name.desc,id.asc.nullslast
-                 */
+                /** @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`, e.g. `name.desc,id.asc.nullslast`. */
                 order?: components["parameters"]["order"];
                 /**
-                 * @description Most rows to return; the gateway caps it at its configured page size.
+                 * @description Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel="next"` for more.
                  * @example 50
                  */
                 limit?: components["parameters"]["limit"];
@@ -1425,10 +1359,7 @@ export interface operations {
     createOrder: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1472,10 +1403,7 @@ export interface operations {
     deleteOrders: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1519,10 +1447,7 @@ export interface operations {
     updateOrders: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1573,10 +1498,7 @@ export interface operations {
     getOrder: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: never;
@@ -1607,10 +1529,7 @@ export interface operations {
     replaceOrder: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1665,10 +1584,7 @@ export interface operations {
     deleteOrder: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1716,10 +1632,7 @@ export interface operations {
     updateOrder: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1774,18 +1687,12 @@ export interface operations {
     listOrderLines: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
-                /**
-                 * @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`.
-                 * @example name.desc,id.asc.nullslast
-                 */
+                /** @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`, e.g. `name.desc,id.asc.nullslast`. */
                 order?: components["parameters"]["order"];
                 /**
-                 * @description Most rows to return; the gateway caps it at its configured page size.
+                 * @description Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel="next"` for more.
                  * @example 50
                  */
                 limit?: components["parameters"]["limit"];
@@ -1830,10 +1737,7 @@ export interface operations {
     createOrderLine: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1877,10 +1781,7 @@ export interface operations {
     deleteOrderLines: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1924,10 +1825,7 @@ export interface operations {
     updateOrderLines: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -1978,10 +1876,7 @@ export interface operations {
     getOrderLine: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: never;
@@ -2014,10 +1909,7 @@ export interface operations {
     replaceOrderLine: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2074,10 +1966,7 @@ export interface operations {
     deleteOrderLine: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2127,10 +2016,7 @@ export interface operations {
     updateOrderLine: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2187,18 +2073,12 @@ export interface operations {
     listCustomerNotes: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
-                /**
-                 * @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`.
-                 * @example name.desc,id.asc.nullslast
-                 */
+                /** @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`, e.g. `name.desc,id.asc.nullslast`. */
                 order?: components["parameters"]["order"];
                 /**
-                 * @description Most rows to return; the gateway caps it at its configured page size.
+                 * @description Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel="next"` for more.
                  * @example 50
                  */
                 limit?: components["parameters"]["limit"];
@@ -2243,10 +2123,7 @@ export interface operations {
     createCustomerNote: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2290,10 +2167,7 @@ export interface operations {
     deleteCustomerNotes: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2337,10 +2211,7 @@ export interface operations {
     updateCustomerNotes: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2391,10 +2262,7 @@ export interface operations {
     getCustomerNote: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: never;
@@ -2425,10 +2293,7 @@ export interface operations {
     replaceCustomerNote: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2483,10 +2348,7 @@ export interface operations {
     deleteCustomerNote: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2534,10 +2396,7 @@ export interface operations {
     updateCustomerNote: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: {
@@ -2592,18 +2451,12 @@ export interface operations {
     listCustomerBalances: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
-                /**
-                 * @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`.
-                 * @example name.desc,id.asc.nullslast
-                 */
+                /** @description Comma-separated sort terms `property[.asc|.desc][.nullsfirst|.nullslast]`, e.g. `name.desc,id.asc.nullslast`. */
                 order?: components["parameters"]["order"];
                 /**
-                 * @description Most rows to return; the gateway caps it at its configured page size.
+                 * @description Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel="next"` for more.
                  * @example 50
                  */
                 limit?: components["parameters"]["limit"];
@@ -2648,10 +2501,7 @@ export interface operations {
     getCustomerBalance: {
         parameters: {
             query?: {
-                /**
-                 * @description Comma-separated properties to return; every property when absent.
-                 * @example id,name
-                 */
+                /** @description Comma-separated properties to return, e.g. `id,name`; every property when absent. */
                 select?: components["parameters"]["select"];
             };
             header?: never;

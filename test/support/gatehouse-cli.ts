@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** tsx by URL: `--import tsx` would resolve from the child's working directory, which may be anywhere. */
+const tsxLoader = import.meta.resolve('tsx');
 
 export interface CliResult {
   readonly code: number | null;
@@ -11,11 +13,18 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function gatehouse(args: readonly string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export interface CliOptions {
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+  /** Variables to add to the child's environment (the runner's own GATEHOUSE_* ones are never passed on). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export function gatehouse(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // The runner's own GATEHOUSE_TEST_* variables would read as configuration overrides (GATEHOUSE_<KEY>).
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src', 'cli', 'index.ts'), ...args], {
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_'))), ...options.env };
+    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(projectRoot, 'src', 'cli', 'index.ts'), ...args], {
       cwd: options.cwd ?? projectRoot,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

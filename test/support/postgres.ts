@@ -124,6 +124,7 @@ class LocalPostgres implements PgServer {
     private readonly binDir: string,
     readonly dataDir: string,
     readonly port: number,
+    private readonly settings: Readonly<Record<string, string>> = {},
   ) {}
 
   url(database = 'postgres'): string {
@@ -144,6 +145,8 @@ class LocalPostgres implements PgServer {
       '-c', 'synchronous_commit=off',
       '-c', 'full_page_writes=off',
       '-c', 'max_connections=200',
+      // Later -c options win: a caller may ask for durable commits (fsync=on, synchronous_commit=on) and the like.
+      ...Object.entries(this.settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ];
     // detached = own process group: a terminal Ctrl-C reaches only the test runner, which stops the
     // tests first and the server after, instead of the server dying under running tests.
@@ -240,8 +243,14 @@ class LocalPostgres implements PgServer {
   }
 }
 
+export interface StartPostgresOptions {
+  port?: number;
+  /** Server settings (`-c name=value`) applied over the disposable defaults above, e.g. `{ fsync: 'on' }`. */
+  settings?: Readonly<Record<string, string>>;
+}
+
 /** initdb a fresh cluster in a temp dir and start it on a free (or the given) port. */
-export async function startPostgres(opts: { port?: number } = {}): Promise<PgServer> {
+export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PgServer> {
   const found = findPostgresBin();
   if ('missing' in found) throw new Error(found.missing);
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-pg-'));
@@ -250,7 +259,7 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<PgSer
     const identity = childIdentity();
     if (identity) await chown(dataDir, identity.uid, identity.gid);
     await initCluster(found.binDir, dataDir);
-    server = new LocalPostgres(found.binDir, dataDir, opts.port ?? (await freePort()));
+    server = new LocalPostgres(found.binDir, dataDir, opts.port ?? (await freePort()), opts.settings);
     track(server);
     await server.start();
     return server;

@@ -133,6 +133,10 @@ gatehouse.yaml: `config.settings` with the keys the chart owns written over it. 
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
 - name: GATEHOUSE_CONFIG
   value: {{ include "gatehouse.configDir" . }}/gatehouse.yaml
 {{- with .Values.env }}

@@ -1,16 +1,19 @@
 // `gatehouse audit verify | export`: check the audit log's integrity, or write it out, straight from the store.
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import cliProgress from 'cli-progress';
+import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { countEvents, iterateEvents, parseTime, type EventFilters } from '../../audit/event-query.js';
 import { exportHeader, exportLine, type ExportFormat } from '../../audit/export-format.js';
 import { createSigner, trustedKeysFor } from '../../audit/signing.js';
 import { verifyAuditLog, type VerifyReport } from '../../audit/verify.js';
-import { loadConfig } from '../../config/load.js';
+import type { PublishedCheckpoint } from '../../audit/witness.js';
+import { readPublished } from '../../audit/witness-check.js';
 import type { GatehouseConfig } from '../../config/types.js';
 import { AppError } from '../../errors/app-error.js';
 import { createStore, type Store } from '../../store/create-store.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
+import { countProgressBar } from '../progress-bar.js';
 import { run, UsageError } from '../run-command.js';
 
 interface CommonOptions {
@@ -22,8 +25,6 @@ interface CommonOptions {
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('verify or export the audit log');
-  const configOption = (): Option =>
-    new Option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)').default(process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml');
 
   audit
     .command('verify')
@@ -31,9 +32,13 @@ export function registerAudit(program: Command): void {
     .addOption(configOption())
     .option('--from <time>', 'only records recorded at or after this ISO time')
     .option('--to <time>', 'only records recorded before this ISO time')
+    .option(
+      '--witness <file>',
+      'checkpoints published outside the store (the audit.witness file, or the sink\'s NDJSON; - reads stdin): the store must hold everything up to the newest',
+    )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
-    .option('-q, --quiet', 'no progress bar')
-    .action(async (opts: CommonOptions & { format: 'text' | 'json' }) => {
+    .option('-q, --quiet', 'no progress bar (it is drawn only when stderr is a terminal)')
+    .action(async (opts: CommonOptions & { format: 'text' | 'json'; witness?: string }) => {
       let ok = false;
       await run(async () => {
         const { config, store } = open(opts.config);
@@ -42,12 +47,14 @@ export function registerAudit(program: Command): void {
             config.audit?.signingKey ? createSigner(config.audit.signingKey) : undefined,
             config.audit?.trustedKeys ?? [],
           );
-          const progress = progressBar('verify', opts.quiet === true);
+          const witness = opts.witness === undefined ? undefined : await readWitness(opts.witness);
+          const progress = countProgressBar(process.stderr, 'verify', { quiet: opts.quiet === true });
           const report = await verifyAuditLog(store.db, {
             from: time('from', opts.from),
             to: time('to', opts.to),
             trustedKeys,
             onProgress: progress.update,
+            witness,
           }).finally(progress.stop);
           process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report));
           ok = report.ok;
@@ -60,13 +67,14 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('export')
-    .description('write audit records (oldest first) as NDJSON or CSV')
+    .usage('--from <time> --to <time> [options]')
+    .description('write the audit records of requests received in [--from, --to) (oldest first) as NDJSON or CSV')
     .addOption(configOption())
     .requiredOption('--from <time>', 'records of requests received at or after this ISO time')
     .requiredOption('--to <time>', 'records of requests received before this ISO time')
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
     .option('-o, --out <file>', 'write here instead of stdout')
-    .option('-q, --quiet', 'no progress bar')
+    .option('-q, --quiet', 'no progress bar (it is drawn only when stderr is a terminal)')
     .action(async (opts: CommonOptions & { format: ExportFormat; out?: string }) => {
       await run(async () => {
         const { store } = open(opts.config);
@@ -74,7 +82,7 @@ export function registerAudit(program: Command): void {
         try {
           const filters: EventFilters = { from: time('from', opts.from), to: time('to', opts.to) };
           const total = await countEvents(store.db, filters);
-          const progress = progressBar('export', opts.quiet === true);
+          const progress = countProgressBar(process.stderr, 'export', { quiet: opts.quiet === true });
           progress.update(0, total);
           let done = 0;
           const write = async (text: string): Promise<void> => {
@@ -104,9 +112,24 @@ export function registerAudit(program: Command): void {
 }
 
 function open(file: string): { config: GatehouseConfig; store: Store } {
-  const config = loadConfig({ file, env: process.env });
+  const config = loadCliConfig(file);
   if (!config.store) throw new UsageError(`${file} has no store: section`);
   return { config, store: createStore(config.store) };
+}
+
+async function readWitness(file: string): Promise<PublishedCheckpoint[]> {
+  const input = file === '-' ? process.stdin : createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    if (file === '-') resolve();
+    input.once('error', reject);
+    input.once('open', () => resolve());
+  });
+  try {
+    await opened;
+  } catch (err) {
+    throw new UsageError(`--witness: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return readPublished(createInterface({ input, crlfDelay: Infinity }));
 }
 
 function time(name: string, raw: string | undefined): Date | undefined {
@@ -116,39 +139,6 @@ function time(name: string, raw: string | undefined): Date | undefined {
   } catch (err) {
     throw new UsageError(`--${name}: ${err instanceof AppError ? err.message : String(err)}`);
   }
-}
-
-/** A bar on stderr (plain lines now and then off a terminal), so stdout stays clean for the report or export. */
-function progressBar(label: string, quiet: boolean): { update: (done: number, total: number) => void; stop: () => void } {
-  if (quiet) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `${label} [{bar}] {value}/{total} records | {eta_formatted}`,
-      barsize: 30,
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 2000,
-    },
-    cliProgress.Presets.legacy,
-  );
-  let started = false;
-  return {
-    update(done, total) {
-      if (total === 0) return;
-      if (!started) {
-        bar.start(total, done);
-        started = true;
-      } else {
-        bar.setTotal(total);
-        bar.update(done);
-      }
-    },
-    stop() {
-      if (started) bar.stop();
-      started = false;
-    },
-  };
 }
 
 function describeReport(report: VerifyReport): string {
@@ -161,6 +151,13 @@ function describeReport(report: VerifyReport): string {
         (i.removedThroughSeq !== null ? `, removed by retention through seq ${i.removedThroughSeq}` : '') +
         (i.uncheckpointed > 0 ? `; ${i.uncheckpointed} record(s) after the last checkpoint` : ''),
     );
+  }
+  if (report.witness) {
+    const w = report.witness;
+    lines.push(`  witness: ${w.checkpoints} published checkpoint(s)${w.untrusted > 0 ? `, ${w.untrusted} not signed by a trusted key` : ''}`);
+    for (const i of w.instances) {
+      lines.push(`    instance ${i.instanceId}: newest published at seq ${i.seq} (${i.createdAt}): ${i.held ? 'held by the store' : 'NOT held by the store'}`);
+    }
   }
   for (const p of report.problems) lines.push(`  ${p.kind}: [${p.instanceId}] ${p.detail}`);
   return `${lines.join('\n')}\n`;

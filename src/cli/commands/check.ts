@@ -1,11 +1,11 @@
 // `gatehouse check`: report drift between the OpenAPI document and the live databases; exit 1 on a breaking change.
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { createDataSources } from '../../db/sources.js';
 import { detectDrift, type DriftReport } from '../../openapi/drift.js';
 import { SourceInputError } from '../../openapi/generate/source-input-error.js';
 import { loadSpecFile } from '../../openapi/load-spec.js';
 import { didYouMean } from '../../util/did-you-mean.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
 interface CheckOptions {
@@ -19,7 +19,7 @@ export function registerCheck(program: Command): void {
   program
     .command('check')
     .description('compare the OpenAPI document with the live schema; exit 1 when the database broke the contract')
-    .option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
+    .addOption(configOption())
     .option('-s, --source <name>', 'only the resources bound to this source')
     .option('--spec <file>', 'the document to check (default: the config\'s spec)')
     .option('--format <format>', 'text or json', format, 'text')
@@ -29,7 +29,7 @@ export function registerCheck(program: Command): void {
 }
 
 async function checkCommand(opts: CheckOptions): Promise<void> {
-  const config = loadConfig({ file: opts.config, env: process.env });
+  const config = loadCliConfig(opts.config);
   const spec = await loadSpecFile(opts.spec ?? config.spec);
   const bound = [...new Set(spec.resources.map((r) => r.source))];
   if (opts.source !== undefined && !bound.includes(opts.source)) {

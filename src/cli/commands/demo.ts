@@ -1,63 +1,60 @@
 // `gatehouse demo`: the embedded demo on PGlite, seeded with the legacy ERP database, with a ready token.
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { mintToken } from '../../auth/mint-token.js';
-import { createDataSources } from '../../db/sources.js';
-import { DEMO_CLAIMS, DEMO_SCOPES, demoConfig } from '../../demo/demo-config.js';
-import { seedErp } from '../../demo/erp-schema.js';
-import { startGateway, stopOnSignals } from '../../main.js';
-import { createLogger } from '../../observability/logger.js';
-import { port, run } from '../run-command.js';
+import { demoSpecFile } from '../../demo/demo-config.js';
+import { demoSigningKey, writeDemoCliConfig } from '../../demo/demo-data-dir.js';
+import { startDemo } from '../../demo/start-demo.js';
+import { stopOnSignals } from '../../main.js';
+import { cliEnvironment } from '../cli-config.js';
+import { printDemoBanner } from '../demo-banner.js';
+import { port, run, UsageError } from '../run-command.js';
+
+interface DemoCliOptions {
+  port?: number;
+  host?: string;
+  allow?: string[];
+  dataDir?: string;
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run on an embedded PostgreSQL (PGlite) seeded with a small legacy ERP database')
-    .option('-p, --port <port>', 'listen on this port (env PORT)', port)
+    .option('-p, --port <port>', 'listen on this port (env PORT; default 8080)', port)
     .option('--host <address>', 'listen on this address (default 127.0.0.1)')
     .option('--allow <cidr...>', 'also accept calls from these networks (needed with --host beyond loopback)')
-    .option('--data-dir <dir>', 'keep the demo database in this directory (default: in memory)')
-    .action(async (opts: { port?: number; host?: string; allow?: string[]; dataDir?: string }) => {
+    .option('--data-dir <dir>', 'keep the databases, the audit log and its signing key in this directory (default: in memory)')
+    .action(async (opts: DemoCliOptions) => {
       await run(async () => {
-        const config = demoConfig(opts, process.env);
-        const logger = createLogger({ level: config.log.level });
-        const sources = createDataSources(config.sources, logger);
-        const summary = await seedErp(sources.get('erp')!.db);
-        const running = await startGateway(config, logger, { sources });
-        stopOnSignals(running, logger);
-        const token = await mintToken(config.auth, {
-          subject: 'demo-user',
-          clientId: 'demo-cli',
-          scopes: DEMO_SCOPES,
-          claims: DEMO_CLAIMS,
-          ttlSeconds: 8 * 3600,
-        });
-        printDemoBanner(running.url, summary, token);
+        const dataDir = opts.dataDir === undefined ? undefined : prepareDataDir(opts.dataDir);
+        const auditSigningKey = dataDir === undefined ? undefined : demoSigningKey(dataDir);
+        const cliConfig = dataDir === undefined ? undefined : writeDemoCliConfig(dataDir, demoSpecFile());
+        const demo = await startDemo({ ...opts, dataDir, auditSigningKey }, cliEnvironment());
+        stopOnSignals(demo.running, demo.logger);
+        printDemoBanner(process.stderr, { url: demo.running.url, summary: demo.summary, token: demo.token, cliConfig });
       });
     });
 }
 
-function printDemoBanner(url: string, summary: unknown, token: string): void {
-  const auth = `-H "Authorization: Bearer $TOKEN"`;
-  const lines = [
-    '',
-    `Gatehouse demo is listening on ${url} (embedded PostgreSQL, legacy ERP seeded: ${JSON.stringify(summary)})`,
-    '',
-    'A token for the demo user (all ERP scopes and audit:read, region EMEA, valid 8 hours):',
-    `  export TOKEN=${token}`,
-    '',
-    'Try:',
-    `  curl ${auth} '${url}/customers?select=id,name,region,creditLimit&order=name&limit=5'`,
-    `  curl ${auth} '${url}/items?discontinued=is.false&unitCost=lt.20&order=unitCost.desc&limit=3'`,
-    `  curl ${auth} '${url}/order-lines/10001/1'`,
-    `  curl ${auth} -X POST '${url}/customers' -H 'Content-Type: application/json' -H 'Prefer: return=representation' \\`,
-    `       -d '{"name":"Ada Lovelace","email":"ada@example.com","region":"EMEA"}'`,
-    '',
-    `  curl ${auth} '${url}/_gatehouse/audit/events?limit=5'          # the audit log: every request and SQL statement`,
-    '',
-    'The customers rule shows only EMEA rows and masks credit limits; a customer in another region is 404.',
-    `Contract: ${url}/openapi.json (yours: ?scoped=true with the token)   Docs: ${url}/docs/   Health: ${url}/readyz`,
-    'Stop with Ctrl-C.',
-    '',
-  ];
-  process.stderr.write(lines.join('\n'));
+/** The data directory, made if only its last part is missing (a mistyped parent is more likely a mistake). */
+function prepareDataDir(dir: string): string {
+  const resolved = path.resolve(dir);
+  try {
+    if (!statSync(resolved).isDirectory()) throw new UsageError(`--data-dir ${dir}: not a directory`);
+    return resolved;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new UsageError(`--data-dir ${dir}: cannot use it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  try {
+    mkdirSync(resolved);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`--data-dir ${dir}: ${path.dirname(resolved)} does not exist; create it first`);
+    throw new UsageError(`--data-dir ${dir}: cannot create it (${code ?? String(err)})`);
+  }
+  return resolved;
 }

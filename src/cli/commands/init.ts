@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import type { GatehouseConfig } from '../../config/types.js';
 import { createDataSources } from '../../db/sources.js';
 import { generateFromSource, type GeneratedSpec } from '../../openapi/generate/generate-from-source.js';
@@ -13,6 +12,7 @@ import { documentChunks, formatFor } from '../../openapi/generate/serialize-docu
 import { SourceInputError } from '../../openapi/generate/source-input-error.js';
 import { didYouMean } from '../../util/did-you-mean.js';
 import { initProgressBar } from '../progress-bar.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
 interface InitOptions {
@@ -32,7 +32,7 @@ export function registerInit(program: Command): void {
   program
     .command('init')
     .description('write a first OpenAPI document from a live database: tables, views, keys, types, foreign keys')
-    .option('-c, --config <file>', 'configuration file naming the sources (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
+    .addOption(configOption('configuration file naming the sources'))
     .option('-s, --source <name>', 'the source to read (default: the only configured source)')
     .option('--schema <schema>', 'schema to read; repeat or comma-separate for several (default: the source default)', commaList)
     .option('--include <glob>', 'only tables and views matching this glob (name or schema.name, any case); repeatable', repeated)
@@ -48,7 +48,8 @@ export function registerInit(program: Command): void {
 }
 
 async function initCommand(opts: InitOptions): Promise<void> {
-  const config = loadConfig({ file: opts.config, env: process.env });
+  // With --out the configuration need not name a spec: the document is written where --out says.
+  const config = loadCliConfig(opts.config, { spec: opts.out });
   const sourceName = pickSource(config, opts.source);
   const out = opts.out === '-' ? undefined : path.resolve(opts.out ?? config.spec);
   // Refuse before connecting: a long introspection should not end in "the file exists".

@@ -1,19 +1,19 @@
 // `gatehouse migrate`: apply the gateway's own store migrations (audit log tables) and say what ran.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import { createStore } from '../../store/create-store.js';
 import { pendingMigrations } from '../../store/migrations.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
 export function registerMigrate(program: Command): void {
   program
     .command('migrate')
     .description("apply pending migrations to the gateway's own store (store: in the configuration)")
-    .option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
+    .addOption(configOption())
     .option('--status', 'list pending migrations without applying them')
     .action(async (opts: { config: string; status?: boolean }) => {
       await run(async () => {
-        const config = loadConfig({ file: opts.config, env: process.env });
+        const config = loadCliConfig(opts.config);
         if (!config.store) throw new UsageError(`${opts.config} has no store: section`);
         const store = createStore(config.store);
         try {

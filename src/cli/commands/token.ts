@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { MintTokenError, mintToken } from '../../auth/mint-token.js';
 import { JWS_ALGORITHMS } from '../../config/schema-auth.js';
-import { loadConfig } from '../../config/load.js';
-import type { JwsAlgorithm } from '../../config/types.js';
+import type { GatehouseConfig, JwsAlgorithm } from '../../config/types.js';
+import { AUDIT_SCOPE } from '../../http/routes/audit.js';
+import { loadSpecFile } from '../../openapi/load-spec.js';
+import { configOption, loadCliConfig } from '../cli-config.js';
 import { run, UsageError } from '../run-command.js';
 
 interface TokenOptions {
@@ -25,9 +27,9 @@ export function registerToken(program: Command): void {
   program
     .command('token')
     .description('mint a development token signed with the configured HMAC secret or a private key (prints only the token)')
-    .option('-c, --config <file>', 'configuration file (env GATEHOUSE_CONFIG)', process.env.GATEHOUSE_CONFIG ?? 'gatehouse.yaml')
+    .addOption(configOption())
     .requiredOption('--sub <subject>', 'the sub claim')
-    .option('--scope <scopes>', 'space-separated scopes, e.g. "customers:read orders:read"')
+    .option('--scope <scopes>', 'space-separated scopes, e.g. "customers:read orders:read"; * grants every scope the contract and the policies name')
     .option('--client-id <id>', 'the client_id claim')
     .option('--ttl <duration>', 'lifetime: 90s, 15m, 1h, 2d or seconds', duration, 3600)
     .option('--claim <name=value>', 'an extra claim; the value is JSON when it parses, else a string (repeatable)', claim, {})
@@ -37,12 +39,17 @@ export function registerToken(program: Command): void {
     .option('--kid <kid>', 'the kid header (with --key), or which HMAC key to use')
     .action(async (opts: TokenOptions) => {
       await run(async () => {
-        const config = loadConfig({ file: opts.config, env: process.env });
+        const config = loadCliConfig(opts.config);
+        let scopes = opts.scope?.split(' ').filter((s) => s !== '');
+        if (scopes?.includes('*')) {
+          scopes = await everyScope(config, scopes);
+          process.stderr.write(`token: granting every scope the contract and the policies name: ${scopes.join(' ')}\n`);
+        }
         let token: string;
         try {
           token = await mintToken(config.auth, {
             subject: opts.sub,
-            scopes: opts.scope?.split(' ').filter((s) => s !== ''),
+            scopes,
             clientId: opts.clientId,
             ttlSeconds: opts.ttl,
             claims: opts.claim,
@@ -58,6 +65,19 @@ export function registerToken(program: Command): void {
         process.stdout.write(`${token}\n`);
       });
     });
+}
+
+/**
+ * `*` stands for every scope the gateway checks: each operation's security requirements, the policies' rules and the
+ * auditor API's. The gateway itself has no wildcard scope, so a leaked development token is still a list of scopes.
+ */
+async function everyScope(config: GatehouseConfig, given: readonly string[]): Promise<string[]> {
+  const spec = await loadSpecFile(config.spec);
+  const scopes = new Set(given.filter((s) => s !== '*'));
+  for (const op of spec.operations) for (const requirement of op.security) for (const list of Object.values(requirement)) list.forEach((s) => scopes.add(s));
+  for (const rule of config.policies.rules) rule.scopes?.forEach((s) => scopes.add(s));
+  scopes.add(AUDIT_SCOPE);
+  return [...scopes].sort();
 }
 
 function readPrivateKey(file: string): KeyObject {

@@ -31,7 +31,8 @@ export function sharedComponents(): {
         name: 'limit',
         in: 'query',
         required: false,
-        description: 'Most rows to return; the gateway caps it at its configured page size.',
+        description:
+          "Most rows to return (default and maximum are the gateway's configured page sizes); a larger value is refused with 400 `limit_too_large`, so follow the `Link` header's `rel=\"next\"` for more.",
         schema: { type: 'integer', minimum: 1 },
       },
       offset: {

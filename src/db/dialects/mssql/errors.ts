@@ -2,7 +2,7 @@
 // or database values out: SQL Server's own messages quote the duplicate key, so only the column names are looked up.
 import type { Knex } from 'knex';
 import {
-  AppError,
+  type AppError,
   ConflictError,
   DatabaseUnavailableError,
   ForbiddenError,
@@ -25,13 +25,6 @@ type Translate = (e: MssqlLikeError) => AppError;
 const invalidValue: Translate = () => new ValidationError('invalid_value', 'a value does not fit the column’s type or range');
 const unavailable: Translate = () => new DatabaseUnavailableError();
 const denied: Translate = () => new ForbiddenError('database_permission_denied', 'the gateway’s database account may not do this');
-
-/** The deadlock victim's plan has already been run again (executor); this answers when it kept losing. */
-export function deadlockError(): AppError {
-  return new AppError('deadlock_detected', 503, 'the change kept conflicting with concurrent ones and was not applied; retry it', {
-    headers: { 'Retry-After': '1' },
-  });
-}
 
 const BY_NUMBER: Record<number, Translate> = {
   2627: () => new UniqueViolationError([]),
@@ -60,7 +53,8 @@ const BY_NUMBER: Record<number, Translate> = {
   8134: invalidValue,
   // Explicit value for an identity column: SQL Server generates those (PostgreSQL's BY DEFAULT identities accept one).
   544: () => new ValidationError('identity_value', 'the database generates this key; a new row cannot be given one'),
-  1205: () => deadlockError(),
+  // A deadlock victim: the executor runs the plan again first (see retryable), as for PostgreSQL's 40P01.
+  1205: () => new ConflictError('deadlock_detected', 'the change deadlocked with a concurrent one; retry it'),
   // Lock request time-out (SET LOCK_TIMEOUT) and the query governor: the statement did not finish in time.
   1222: () => new StatementTimeoutError(),
   8645: () => new StatementTimeoutError(),

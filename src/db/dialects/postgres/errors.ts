@@ -1,6 +1,6 @@
 // PostgreSQL error translation: SQLSTATE (and connection failures) → typed errors. One table, no SQL text out.
 import {
-  type AppError,
+  AppError,
   ConflictError,
   DatabaseUnavailableError,
   ForbiddenError,
@@ -33,6 +33,20 @@ const BY_SQLSTATE: Record<string, Translate> = {
   '40001': () => new ConflictError('serialization_failure', 'the change conflicted with a concurrent one; retry it'),
   '40P01': () => new ConflictError('deadlock_detected', 'the change conflicted with a concurrent one; retry it'),
   '53300': () => new DatabaseUnavailableError('the database has no free connections; try again later'),
+  // undefined_function / datatype_mismatch: a filter (or value) the column's database type has no operator for, e.g. a
+  // pattern match on a numeric column the contract shows as a string. The parser refuses the known cases first.
+  '42883': () => new ValidationError('type_mismatch', 'a filter or value does not apply to the column’s type in the database'),
+  '42804': () => new ValidationError('type_mismatch', 'a filter or value does not apply to the column’s type in the database'),
+  // object_not_in_prerequisite_state: for a read, a materialized view that was never refreshed. Not the caller's fault,
+  // and it passes once the view is refreshed.
+  '55000': (e) =>
+    /not been populated/.test(e.message ?? '')
+      ? new AppError('view_not_populated', 503, 'the view behind this resource has not been populated yet; try again once it is refreshed', {
+          headers: { 'Retry-After': '60' },
+        })
+      : new AppError('database_not_ready', 503, 'the database object behind this resource is not ready; try again later', {
+          headers: { 'Retry-After': '60' },
+        }),
 };
 
 /** SQLSTATE classes: 08 connection exception, 57P0x shutdown, 53 insufficient resources, 22 data exception. */

@@ -15,6 +15,15 @@ const TIMESTAMPTZ = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?([+-]\d\
  * Values outside what this handles (BC, infinity, offsets with seconds) pass through as PostgreSQL wrote them.
  */
 const timestamptzText = (value: string): string => {
+  // The common case, a session in UTC: `2024-05-01 10:00:00.12+00` is rewritten in place, no Date involved (this runs
+  // once per value of every row read, and a whole-table export reads millions).
+  if (value.length >= 22 && value.endsWith('+00') && value.charCodeAt(10) === 32 && value.charCodeAt(4) === 45) {
+    const fraction = value.length === 22 ? '' : value.slice(20, -3);
+    if (value.length === 22 || (value.charCodeAt(19) === 46 && fraction.length <= 6)) {
+      const digits = fraction.padEnd(fraction.length <= 3 ? 3 : 6, '0');
+      return `${value.slice(0, 10)}T${value.slice(11, 19)}.${digits}Z`;
+    }
+  }
   const match = TIMESTAMPTZ.exec(value);
   if (!match) return value;
   const [, date, time, fraction = '', offset = ''] = match;

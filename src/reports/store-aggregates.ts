@@ -1,0 +1,212 @@
+// The report's aggregation, run in the store: one GROUP BY per metric over the window's request events. Nothing per
+// event reaches Node; only per-table aggregates do.
+import type { Knex } from 'knex';
+import { EVENTS_TABLE } from '../audit/event-row.js';
+import { ValidationError } from '../errors/app-error.js';
+import type { ReportWindow } from './report-window.js';
+
+export interface TrafficRow {
+  readonly resource: string;
+  readonly zone: string | null;
+  readonly method: string;
+  readonly operationId: string | null;
+  readonly outcome: string;
+  readonly requests: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly first: string;
+  readonly last: string;
+}
+
+export interface StoreAggregates {
+  readonly events: number;
+  readonly traffic: readonly TrafficRow[];
+  readonly latency: ReadonlyMap<string, { p50: number | null; p95: number | null }>;
+  readonly people: ReadonlyMap<string, { principals: number; clients: number }>;
+  readonly byHour: ReadonlyArray<{ resource: string; hour: number; requests: number }>;
+  readonly byDay: ReadonlyArray<{ resource: string; day: string; zone: string | null; requests: number }>;
+  /** Distinct column-usage records (detail.columns as JSON text) per table, with how many requests had each. */
+  readonly columnPatterns: ReadonlyArray<{ resource: string; columns: string; requests: number }>;
+  /** Per table: (client, minute) buckets it was used in; per pair of tables: buckets they share. */
+  readonly minutes: ReadonlyMap<string, number>;
+  readonly pairs: ReadonlyArray<{ a: string; b: string; shared: number }>;
+  /** 1: co-access counted over every minute; n: over every n-th minute, counts scaled by n. */
+  readonly coAccessSample: number;
+}
+
+export interface AggregateOptions {
+  readonly window: ReportWindow;
+  /** Only these resources (a report for some sources); undefined: every resource in the log. */
+  readonly resources?: readonly string[];
+  readonly statementTimeoutMs: number;
+}
+
+/** Refuses a store without the audit log (never migrated, or not a Gatehouse store). */
+export async function assertAuditLog(db: Knex): Promise<void> {
+  if (!(await db.schema.hasTable(EVENTS_TABLE))) {
+    throw new ValidationError('no_audit_log', `the store has no audit log (no ${EVENTS_TABLE} table): run \`gatehouse migrate\` first`);
+  }
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const iso = (v: unknown): string => (v instanceof Date ? v : new Date(String(v))).toISOString();
+
+/** What node-postgres clients and PGlite both offer, and knex's pool hands out. */
+interface DriverConnection {
+  query(
+    text: string | { text: string; values: unknown[]; query_timeout: number },
+    values?: unknown[],
+  ): Promise<{ rows: Array<Record<string, unknown>> }>;
+}
+
+interface PooledClient {
+  readonly config: { readonly client?: unknown };
+  acquireConnection(): Promise<DriverConnection>;
+  releaseConnection(connection: DriverConnection): Promise<unknown>;
+}
+
+/**
+ * On one connection of the store's pool, in one transaction (the temporary tables live there). Straight on the
+ * driver: the store's connections carry a client-side query timeout sized for audit commits, which a report's
+ * statements override (node-postgres takes a per-query timeout), as they override the server's statement timeout.
+ */
+export async function aggregateStore(db: Knex, options: AggregateOptions): Promise<StoreAggregates> {
+  await assertAuditLog(db);
+  const pool = db.client as unknown as PooledClient;
+  const connection = await pool.acquireConnection();
+  const pg = pool.config.client === 'pg';
+  const rows = async (text: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> =>
+    (pg ? await connection.query({ text, values, query_timeout: options.statementTimeoutMs + 1000 }) : await connection.query(text, values)).rows;
+  try {
+    await rows('begin');
+    try {
+      const result = await aggregate(rows, options);
+      await rows('commit');
+      return result;
+    } catch (err) {
+      await rows('rollback').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    await pool.releaseConnection(connection);
+  }
+}
+
+type Rows = (text: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+/** Above this many events, co-access is counted over a sample of the minutes (every n-th minute, all its events). */
+const CO_ACCESS_FULL_EVENTS = 250_000;
+
+async function aggregate(rows: Rows, options: AggregateOptions): Promise<StoreAggregates> {
+  // The store's statement timeout is sized for audit commits; a report over a large window needs longer. JIT
+  // compilation costs more than it saves on these short aggregates; the hash tables fit in memory with some room.
+  await rows(`select set_config('statement_timeout', $1, true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`, [
+    String(options.statementTimeoutMs),
+  ]);
+  const values: unknown[] = [options.window.from.toISOString(), options.window.to.toISOString()];
+  if (options.resources) values.push([...options.resources]);
+  // Every metric is its own GROUP BY straight over the window's events (the occurred_at index selects the window,
+  // or the report index with a resource list): each is a scan PostgreSQL can run in parallel, and each computes
+  // only the expressions it needs; a temporary copy of the window would be written once and then read serially.
+  const where = `occurred_at >= $1::timestamptz and occurred_at < $2::timestamptz and kind = 'request'
+                 and ${options.resources ? 'resource = any($3::text[])' : 'resource is not null'}`;
+  const q = (sql: string): Promise<Array<Record<string, unknown>>> => rows(sql, values);
+
+  const traffic = (
+    await q(`select resource as r, zone as z, method as m, operation_id as op, outcome as o, count(*) as requests,
+                    sum(row_count) as rows, sum((detail->>'bytesOut')::bigint) as bytes, min(occurred_at) as first, max(occurred_at) as last
+               from ${EVENTS_TABLE} where ${where} group by 1, 2, 3, 4, 5`)
+  ).map((x) => ({
+    resource: String(x.r),
+    zone: (x.z as string | null) ?? null,
+    method: String(x.m),
+    operationId: (x.op as string | null) ?? null,
+    outcome: String(x.o),
+    requests: num(x.requests),
+    rows: num(x.rows),
+    bytes: num(x.bytes),
+    first: iso(x.first),
+    last: iso(x.last),
+  }));
+  const events = traffic.reduce((n, t) => n + t.requests, 0);
+  if (events === 0) return emptyAggregates();
+
+  const latency = new Map(
+    (
+      await q(`select resource as r, percentile_cont(array[0.5, 0.95]::float8[]) within group (order by latency_ms) as p
+                 from ${EVENTS_TABLE} where ${where} and latency_ms is not null group by 1`)
+    ).map((x) => {
+      const p = x.p as number[] | null;
+      return [String(x.r), { p50: p?.[0] ?? null, p95: p?.[1] ?? null }];
+    }),
+  );
+  // Who used the table (a denied caller did not): distinct pairs here, counted per table below.
+  const people = new Map<string, { principals: number; clients: number }>();
+  const seen = new Map<string, { subjects: Set<string>; clients: Set<string> }>();
+  for (const x of await q(`select resource as r, subject as s, client_id as c from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' group by 1, 2, 3`)) {
+    const entry = seen.get(String(x.r)) ?? { subjects: new Set<string>(), clients: new Set<string>() };
+    if (x.s !== null) entry.subjects.add(String(x.s));
+    if (x.c !== null) entry.clients.add(String(x.c));
+    seen.set(String(x.r), entry);
+  }
+  for (const [r, e] of seen) people.set(r, { principals: e.subjects.size, clients: e.clients.size });
+  // Hours and days as integers from the epoch (UTC): far cheaper per event than formatting dates.
+  const byHour = (
+    await q(`select resource as r, (extract(epoch from occurred_at)::bigint / 3600 % 24)::int as h, count(*) as n
+               from ${EVENTS_TABLE} where ${where} group by 1, 2`)
+  ).map((x) => ({ resource: String(x.r), hour: num(x.h), requests: num(x.n) }));
+  const byDay = (
+    await q(`select resource as r, (extract(epoch from occurred_at)::bigint / 86400)::int as d, zone as z, count(*) as n
+               from ${EVENTS_TABLE} where ${where} group by 1, 2, 3`)
+  ).map((x) => ({
+    resource: String(x.r),
+    day: new Date(num(x.d) * 86_400_000).toISOString().slice(0, 10),
+    zone: (x.z as string | null) ?? null,
+    requests: num(x.n),
+  }));
+  // Requests repeat a handful of column choices: group by the recorded text, unpack the few distinct ones in Node.
+  const columnPatterns = (
+    await q(`select resource as r, (detail->'columns')::text as cols, count(*) as n
+               from ${EVENTS_TABLE} where ${where} and outcome = 'success' and detail is not null group by 1, 2`)
+  )
+    .filter((x) => x.cols !== null)
+    .map((x) => ({ resource: String(x.r), columns: String(x.cols), requests: num(x.n) }));
+  // Co-access: the tables each client used in each minute; pairs counted within a bucket, never across buckets.
+  // Clients are grouped by a hash of their key (client id, else subject, else address): an int groups faster than
+  // text, and a collision merely merges two clients. Over a large window, every n-th minute stands for all (its
+  // events whole): shares keep their value, counts are scaled back up.
+  const sample = Math.max(1, Math.ceil(events / CO_ACCESS_FULL_EVENTS));
+  const minute = `(extract(epoch from occurred_at)::bigint / 60)`;
+  await rows(
+    `create temporary table report_buckets on commit drop as
+     select k, mi, array_agg(r order by r) as rs
+       from (select distinct hashtext(coalesce(client_id, subject, client_ip)) as k, ${minute} as mi, resource as r
+               from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' ${sample > 1 ? `and ${minute} % ${sample} = 0` : ''}) as used
+      group by 1, 2`,
+    values,
+  );
+  const minutes = new Map(
+    (await rows(`select u.r, count(*) as n from report_buckets, unnest(rs) as u(r) group by 1`)).map((x) => [String(x.r), num(x.n) * sample]),
+  );
+  const pairs = (
+    await rows(`select rs[i] as a, rs[j] as b, count(*) as n
+                  from report_buckets, generate_subscripts(rs, 1) as i, generate_subscripts(rs, 1) as j
+                 where cardinality(rs) > 1 and i < j group by 1, 2`)
+  ).map((x) => ({ a: String(x.a), b: String(x.b), shared: num(x.n) * sample }));
+  return { events, traffic, latency, people, byHour, byDay, columnPatterns, minutes, pairs, coAccessSample: sample };
+}
+
+function emptyAggregates(): StoreAggregates {
+  return {
+    events: 0,
+    traffic: [],
+    latency: new Map(),
+    people: new Map(),
+    byHour: [],
+    byDay: [],
+    columnPatterns: [],
+    minutes: new Map(),
+    pairs: [],
+    coAccessSample: 1,
+  };
+}
