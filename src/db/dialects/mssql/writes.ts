@@ -81,8 +81,15 @@ function target(spec: InsertSpec): { sql: string; bindings: string[] } {
   return spec.table.schema ? { sql: '??.??', bindings: [spec.table.schema, spec.table.name] } : { sql: '??', bindings: [spec.table.name] };
 }
 
+interface OutputSql {
+  readonly before: string;
+  readonly clause: string;
+  readonly after: string;
+  readonly bindings: { readonly before: unknown[]; readonly clause: unknown[]; readonly after: unknown[] };
+}
+
 /** The OUTPUT clause (and, with triggers, the temporary table it fills), as raw SQL pieces. */
-function output(db: Db, spec: InsertSpec): { before: string; clause: string; after: string; bindings: { before: unknown[]; clause: unknown[]; after: unknown[] } } {
+function output(spec: InsertSpec): OutputSql {
   const cols = spec.returning;
   if (cols.length === 0) return { before: '', clause: '', after: '', bindings: { before: [], clause: [], after: [] } };
   const list = cols.map(() => 'inserted.?? as ??').join(', ');
@@ -109,7 +116,7 @@ function updateExisting(
   values: { sql: string; bindings: unknown[] },
 ): Knex.Raw {
   const t = target(spec);
-  const out = output(db, spec);
+  const out = output(spec);
   const sql =
     `${out.before}update ${t.sql} with (updlock, serializable) set ${updates.map(() => '??.?? = [v].??').join(', ')}` +
     `${out.clause} from ${values.sql} where ${keys.map(() => '??.?? = [v].??').join(' and ')}${out.after}`;
@@ -133,7 +140,7 @@ function insertMissing(
   values: { sql: string; bindings: unknown[] },
 ): Knex.Raw {
   const t = target(spec);
-  const out = output(db, spec);
+  const out = output(spec);
   const sql =
     `${out.before}insert into ${t.sql} (${columns.map(() => '??').join(', ')})${out.clause} ` +
     `select ${columns.map(() => '[v].??').join(', ')} from ${values.sql} ` +
