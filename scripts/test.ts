@@ -1,9 +1,11 @@
-// The one test command: provisions PostgreSQL (and Redis, BIND), runs test/**/*.test.ts with node:test, and cleans up.
+// The one test command: provisions PostgreSQL (and Redis, BIND, a SQL Server TDS endpoint), runs test/**/*.test.ts
+// with node:test, and cleans up.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { babelfishTools, installBabelfish, startBabelfish, type TdsServer } from '../test/support/babelfish.js';
 import { ensureBind } from '../test/support/bind.js';
 import { ensureDebianPackage } from '../test/support/debian.js';
 import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
@@ -19,6 +21,11 @@ function testFiles(filters: string[]): string[] {
     .map((file) => join('test', file))
     .sort();
   return filters.length === 0 ? all : all.filter((file) => filters.some((f) => file.includes(f)));
+}
+
+/** Whether any selected suite talks to SQL Server (starting Babelfish costs about ten seconds). */
+function testsNeedMssql(files: readonly string[]): boolean {
+  return files.some((file) => /backends\(|mssql/i.test(readFileSync(join(root, file), 'utf8')));
 }
 
 function fail(message: string): never {
@@ -49,6 +56,37 @@ function ensureRedis(): void {
   console.log(`test: redis-server unavailable, Redis tests will skip: ${installed.reason.split('\n')[0]}`);
 }
 
+/**
+ * The SQL Server suites' endpoint: the real server MSSQL_URL names, else Babelfish (T-SQL over TDS on PostgreSQL)
+ * from the shared tools, started here like PostgreSQL. Fatal in CI when neither can be had.
+ */
+async function ensureMssql(): Promise<TdsServer | undefined> {
+  const real = process.env.MSSQL_URL;
+  if (real) {
+    process.env.GATEHOUSE_TEST_MSSQL_URL = real;
+    process.env.GATEHOUSE_TEST_MSSQL_KIND = 'sqlserver';
+    console.log('test: SQL Server suites run against MSSQL_URL');
+    return undefined;
+  }
+  const unavailable = (reason: string): undefined => {
+    if (inCI) fail(`a SQL Server endpoint is required under CI=true: ${reason}`);
+    process.env.GATEHOUSE_TEST_MSSQL_SKIP = reason;
+    console.log(`test: no SQL Server endpoint, SQL Server tests will skip: ${reason.split('\n')[0]}`);
+    return undefined;
+  };
+  const tools = babelfishTools();
+  if ('missing' in tools) return unavailable(tools.missing);
+  try {
+    const server = await startBabelfish(tools.dir, await installBabelfish(tools.dir));
+    process.env.GATEHOUSE_TEST_MSSQL_URL = server.adminUrl;
+    process.env.GATEHOUSE_TEST_MSSQL_KIND = 'babelfish';
+    console.log(`test: Babelfish (TDS) on 127.0.0.1:${server.port}`);
+    return server;
+  } catch (err) {
+    return unavailable(`could not start Babelfish: ${(err as Error).message}`);
+  }
+}
+
 /** DNS suites start their own named servers; this only makes sure bind9 and bind9-dnsutils are there (fatal in CI when they cannot be). */
 function ensureBindServer(): void {
   const installed = ensureBind();
@@ -76,6 +114,7 @@ async function main(): Promise<void> {
   if (files.length === 0) fail(`no test files match ${JSON.stringify(process.argv.slice(2))}`);
 
   let server: PgServer | undefined;
+  let tds: TdsServer | undefined;
   // Set once the test runner is spawned; the signal handlers need to see it.
   const tests: { child?: ChildProcess } = {};
   let signalled: NodeJS.Signals | undefined;
@@ -85,7 +124,10 @@ async function main(): Promise<void> {
       signalled = signal;
       // With tests running, the normal path below cleans up once the child exits.
       if (tests.child) tests.child.kill(signal);
-      else void (server?.destroy() ?? Promise.resolve()).finally(() => process.exit(signalExitCode(signal)));
+      else
+        void Promise.all([server?.destroy(), tds?.destroy()].map((p) => p?.catch(() => undefined))).finally(() =>
+          process.exit(signalExitCode(signal)),
+        );
     });
   }
 
@@ -104,6 +146,8 @@ async function main(): Promise<void> {
     console.log(`test: PostgreSQL from ${binDir} at ${server.url('postgres')}`);
   }
   if (signalled) return;
+  if (testsNeedMssql(files)) tds = await ensureMssql();
+  if (signalled) return;
 
   // Concurrency 1: suites share one server, and fault-injection tests must not surprise each other.
   const child = spawn(
@@ -121,7 +165,7 @@ async function main(): Promise<void> {
   });
 
   // Quietly: the runner's summary must stay the last thing printed.
-  await server?.destroy().catch(() => {});
+  await Promise.all([server?.destroy().catch(() => {}), tds?.destroy().catch(() => {})]);
   process.exit(signalled ? signalExitCode(signalled) : code);
 }
 

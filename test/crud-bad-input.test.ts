@@ -1,8 +1,9 @@
 // Bad requests to the ERP demo: each gets its problem+json code, and the database is left as it was.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { assertProblem, backends, count, qs, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { assertProblem, backends, count, isMssql, qs, sql, startTestGateway, testSql, type TestGateway } from './support/gateway.js';
 
 type Row = Record<string, unknown>;
 
@@ -15,6 +16,12 @@ for (const backend of backends()) {
     async function digest(): Promise<string> {
       const parts: string[] = [];
       for (const table of ['CUST_MSTR', 'ITEM_MSTR', 'ORD_HDR', 'ORD_LINE', 'CUST_NOTE']) {
+        if (isMssql(t.db)) {
+          // T-SQL has no md5 over rows: hash every row's JSON here, in a fixed order.
+          const lines = (await sql(t.db, `select * from "${table}"`)).map((r) => JSON.stringify(r)).sort();
+          parts.push(`${table}:${lines.length}:${createHash('md5').update(lines.join('|')).digest('hex')}`);
+          continue;
+        }
         const [row] = await sql<{ md5: string | null; n: string | number }>(
           t.db,
           `select md5(string_agg(x::text, '|' order by x::text)) as md5, count(*) as n from "${table}" x`,
@@ -96,7 +103,7 @@ for (const backend of backends()) {
         const fk = await t.http.post('/order-lines').send({ orderNo: 10001, lineNo: 90, itemCode: 'NOPE-1', quantity: 1, unitPrice: '1.00' });
         const problem = assertProblem(fk, 409, 'foreign_key_violation');
         assert.doesNotMatch(JSON.stringify(problem), /NOPE-1|ORD_LINE|ITEM_MSTR/);
-        const [taken] = await sql<{ EMAIL_ADDR: string }>(t.db, `select "EMAIL_ADDR" from "CUST_MSTR" where "EMAIL_ADDR" is not null limit 1`);
+        const [taken] = await sql<{ EMAIL_ADDR: string }>(t.db, `select ${testSql(t.db).top(1)} "EMAIL_ADDR" from "CUST_MSTR" where "EMAIL_ADDR" is not null ${testSql(t.db).first(1)}`);
         const dup = await t.http.patch('/customers/1').send({ email: taken!.EMAIL_ADDR });
         assert.doesNotMatch(JSON.stringify(assertProblem(dup, 409, 'unique_violation')), new RegExp(taken!.EMAIL_ADDR.replace(/\./g, '\\.')));
         await assertUnchanged();
@@ -234,14 +241,16 @@ for (const backend of backends()) {
 
     describe('database errors the gateway did not foresee', () => {
       it('when a column is renamed under the running gateway, then 500 internal_error says nothing of SQL', async () => {
-        await t.db.raw(`alter table "ITEM_MSTR" rename column "DESCR" to "DESCRIPTION_TXT"`);
+        const rename = (from: string, to: string): string =>
+          isMssql(t.db) ? `exec sp_rename 'dbo.ITEM_MSTR.${from}', '${to}', 'COLUMN'` : `alter table "ITEM_MSTR" rename column "${from}" to "${to}"`;
+        await t.db.raw(rename('DESCR', 'DESCRIPTION_TXT'));
         try {
           const problem = assertProblem(await t.http.get('/items?limit=1'), 500, 'internal_error');
           assert.equal(problem.detail, 'internal server error');
           assert.equal(problem.hint, undefined);
           assert.doesNotMatch(JSON.stringify(problem), /DESCR|ITEM_MSTR|column/);
         } finally {
-          await t.db.raw(`alter table "ITEM_MSTR" rename column "DESCRIPTION_TXT" to "DESCR"`);
+          await t.db.raw(rename('DESCRIPTION_TXT', 'DESCR'));
         }
         await t.http.get('/items?limit=1').expect(200);
       });

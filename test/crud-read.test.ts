@@ -1,20 +1,24 @@
-// Reading the ERP demo through the gateway — filters, select, order, pages, cursors, keys, formats — on PGlite and PostgreSQL.
+// Reading the ERP demo through the gateway — filters, select, order, pages, cursors, keys, formats — on PGlite, PostgreSQL
+// and SQL Server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { backends, count, qs, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { backends, count, qs, sql, startTestGateway, testSql, type TestGateway, type TestSql } from './support/gateway.js';
 
 type Row = Record<string, unknown>;
 
 for (const backend of backends()) {
   describe(`reading the ERP demo on ${backend.name}`, { skip: backend.skip }, () => {
     let t: TestGateway;
+    /** The check queries' dialect-specific pieces. */
+    let q: TestSql;
     before(async () => {
       t = await startTestGateway({
         source: await backend.source('crud_read'),
         seed: (db) => seedErp(db),
         limits: { defaultPageSize: 100, maxPageSize: 1000 },
       });
+      q = testSql(t.db);
     });
     after(() => t?.close());
 
@@ -59,7 +63,7 @@ for (const backend of backends()) {
       it('when filtering with in and a quoted value holding commas, then the commas stay part of the value', async () => {
         const picked = await sql<{ DESCR: string }>(
           t.db,
-          `select distinct "DESCR" from "ITEM_MSTR" where "DESCR" like '%,%' order by 1 limit 2`,
+          `select distinct ${q.top(2)} "DESCR" from "ITEM_MSTR" where "DESCR" like '%,%' order by 1 ${q.first(2)}`,
         );
         assert.equal(picked.length, 2);
         const list_ = picked.map((p) => `"${p.DESCR.replace(/"/g, '\\"')}"`).join(',');
@@ -76,14 +80,14 @@ for (const backend of backends()) {
       it('when filtering with like and *, then * is the wildcard and case matters', async () => {
         const rows = await list(`/customers${qs({ name: 'like.Jo*', limit: 1000 })}`);
         assert.ok(rows.length > 0 && rows.every((r) => String(r.name).startsWith('Jo')));
-        assert.equal(rows.length, await count(t.db, `"CUST_MSTR" where "CUST_NAME" like 'Jo%'`));
+        assert.equal(rows.length, await count(t.db, `"CUST_MSTR" where ${q.like('"CUST_NAME"', 'Jo%')}`));
         assert.deepEqual(await list(`/customers${qs({ name: 'like.jo*' })}`), []);
       });
 
       it('when filtering with ilike, then case is ignored, non-ASCII included', async () => {
         const rows = await list(`/customers${qs({ name: 'ilike.*MÜLLER*', limit: 1000 })}`);
         assert.ok(rows.length > 0 && rows.every((r) => /müller/i.test(String(r.name))));
-        assert.equal(rows.length, await count(t.db, `"CUST_MSTR" where "CUST_NAME" ilike '%müller%'`));
+        assert.equal(rows.length, await count(t.db, `"CUST_MSTR" where ${q.ilike('"CUST_NAME"', '%müller%')}`));
       });
 
       it('when filtering with is.null and is.not_null, then the two sets partition the table', async () => {
@@ -151,7 +155,7 @@ for (const backend of backends()) {
         const firstNull = last.findIndex((r) => r.creditLimit === null);
         assert.ok(firstNull > 0 && last.slice(firstNull).every((r) => r.creditLimit === null));
         const want = await sqlIds(
-          `select "CUST_ID" as id from "CUST_MSTR" order by "Credit Limit" desc nulls last, "CUST_ID"`,
+          `select "CUST_ID" as id from "CUST_MSTR" order by ${q.order('"Credit Limit"', 'desc', 'last')}, "CUST_ID"`,
         );
         assert.deepEqual(last.map((r) => r.id), want);
         const first = await list(`/customers${qs({ order: 'creditLimit.asc.nullsfirst', select: 'id,creditLimit', limit: 1000 })}`);
@@ -161,7 +165,7 @@ for (const backend of backends()) {
 
       it('when ordering by a reserved-word column, then it sorts like any other', async () => {
         const got = await ids(`/items${qs({ order: 'displayOrder.desc', select: 'code', limit: 1000 })}`, 'code');
-        const want = await sqlIds(`select "ITEM_CD" as id from "ITEM_MSTR" order by "ORDER" desc nulls first, "ITEM_CD"`);
+        const want = await sqlIds(`select "ITEM_CD" as id from "ITEM_MSTR" order by ${q.order('"ORDER"', 'desc', 'first')}, "ITEM_CD"`);
         assert.deepEqual(got, want);
       });
 
@@ -220,7 +224,7 @@ for (const backend of backends()) {
       it('when paging desc on a nullable column, then nulls, ties and the key order give every row once', async () => {
         const { rows } = await walk(`/customers${qs({ order: 'creditLimit.desc', limit: 23, select: 'id,creditLimit' })}`, 'id');
         const want = await sqlIds(
-          `select "CUST_ID" as id from "CUST_MSTR" order by "Credit Limit" desc nulls first, "CUST_ID"`,
+          `select "CUST_ID" as id from "CUST_MSTR" order by ${q.order('"Credit Limit"', 'desc', 'first')}, "CUST_ID"`,
         );
         assert.deepEqual(rows.map((r) => r.id), want);
       });
@@ -229,8 +233,8 @@ for (const backend of backends()) {
         const start = `/items${qs({ order: 'displayOrder.asc.nullslast,unitCost.desc', discontinued: 'is.false', limit: 19, select: 'code' })}`;
         const { rows } = await walk(start, 'code');
         const want = await sqlIds(
-          `select "ITEM_CD" as id from "ITEM_MSTR" where not "DISCONTINUED"
-            order by "ORDER" asc nulls last, "UNIT_COST" desc, "ITEM_CD"`,
+          `select "ITEM_CD" as id from "ITEM_MSTR" where "DISCONTINUED" = ${q.false}
+            order by ${q.order('"ORDER"', 'asc', 'last')}, "UNIT_COST" desc, "ITEM_CD"`,
         );
         assert.deepEqual(rows.map((r) => r.code), want);
       });
@@ -296,7 +300,7 @@ for (const backend of backends()) {
       });
 
       it('when getting a note from the table without a primary key, then the binding key finds it', async () => {
-        const [note] = await sql<Row>(t.db, `select * from "CUST_NOTE" order by "NOTE_ID" desc limit 1`);
+        const [note] = await sql<Row>(t.db, `select ${q.top(1)} * from "CUST_NOTE" order by "NOTE_ID" desc ${q.first(1)}`);
         const res = await t.http.get(`/customer-notes/${String(note!.NOTE_ID)}`);
         assert.equal(res.status, 200);
         assert.equal((res.body as Row).text, note!.NOTE_TXT);
@@ -334,7 +338,7 @@ for (const backend of backends()) {
         );
         assert.equal(
           (await list(`/customers${qs({ street: 'like.*straße*', limit: 1000 })}`)).length,
-          await count(t.db, `"CUST_MSTR" where "Straße" like '%straße%'`),
+          await count(t.db, `"CUST_MSTR" where ${q.like('"Straße"', '%straße%')}`),
         );
       });
 

@@ -47,6 +47,7 @@ describe('planning a list', () => {
     assert.deepEqual(order.map((t) => t.column), ['creditLimit', 'id']);
     assert.deepEqual(plan.order, [
       { column: 'Credit Limit', direction: 'desc', nulls: 'last', notNull: false },
+      // The contract says the key is never null: no `or … is null` in a keyset, no NULL placement in ORDER BY.
       { column: 'CUST_ID', direction: 'asc', nulls: undefined, notNull: true },
     ]);
     // The order columns are fetched too: the next cursor is made from them.

@@ -3,14 +3,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { generateAndServe, type GeneratedGateway } from './support/generated-gateway.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { backends, ERP_SPEC } from './support/gateway.js';
 import { describeProblems, redoclyLint } from './support/redocly-lint.js';
 import { hmacAuth, SECRET, sign } from './support/auth-app.js';
 
-describe('init on the demo ERP database', () => {
+for (const backend of backends().filter((b) => b.name !== 'PostgreSQL')) describe(`init on the demo ERP database on ${backend.name}`, { skip: backend.skip }, () => {
   let g: GeneratedGateway;
   before(async () => {
-    g = await generateAndServe({ url: undefined, sourceName: 'erp', seed: (db) => seedErp(db) });
+    const source = await backend.source('init_erp');
+    g = await generateAndServe({
+      url: source.client === 'pglite' ? undefined : source.url,
+      client: source.client === 'mssql' ? 'mssql' : 'pg',
+      sourceName: 'erp',
+      seed: (db) => seedErp(db),
+    });
   });
   after(async () => g?.close());
 

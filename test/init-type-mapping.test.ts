@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { DbColumn } from '../src/db/dialects/types.js';
-import { literalDefault, mapColumn } from '../src/openapi/generate/type-mapping.js';
+import type { DbColumn } from '../src/db/catalog.js';
+import { literalDefault, mapColumn, unmappedReason } from '../src/openapi/generate/type-mapping.js';
 
 function column(dataType: string, extra: Partial<DbColumn> = {}): DbColumn {
   return {
@@ -85,5 +85,36 @@ describe('init type mapping', () => {
     assert.equal(withDefault('timestamptz', 'now()'), undefined);
     assert.equal(withDefault('int4', "nextval('seq'::regclass)"), undefined);
     assert.equal(withDefault('bpchar', "'TOO LONG'::bpchar", { maxLength: 2 }), undefined, 'a default the schema would refuse is left out');
+  });
+
+  it('when a SQL Server column is bit, money, datetimeoffset, uniqueidentifier or nvarchar(max), then it maps as SQL Server means it', () => {
+    const ms = (dataType: string, extra: Partial<DbColumn> = {}): DbColumn => column(dataType, { typeSystem: 'mssql', ...extra });
+    assert.deepEqual(mapColumn(ms('bit')).schema, { type: 'boolean' });
+    assert.deepEqual(mapColumn(ms('int')).schema, { type: 'integer', minimum: -2147483648, maximum: 2147483647 });
+    assert.deepEqual(mapColumn(ms('tinyint')).schema, { type: 'integer', minimum: 0, maximum: 255 });
+    assert.equal(mapColumn(ms('bigint')).schema.format, 'int64');
+    const money = mapColumn(ms('money')).schema;
+    assert.equal(money.format, 'decimal');
+    assert.ok(accepts(money, '1234.5600') && !accepts(money, '1.23456'));
+    assert.ok(accepts(mapColumn(ms('decimal', { precision: 12, scale: 2 })).schema, '1234.50'));
+    for (const type of ['datetime', 'datetime2', 'smalldatetime', 'datetimeoffset']) {
+      assert.deepEqual(mapColumn(ms(type)).schema, { type: 'string', format: 'date-time' });
+    }
+    assert.deepEqual(mapColumn(ms('uniqueidentifier')).schema, { type: 'string', format: 'uuid' });
+    assert.deepEqual(mapColumn(ms('nvarchar')).schema, { type: 'string' }, 'nvarchar(max) has no maxLength');
+    assert.deepEqual(mapColumn(ms('nvarchar', { maxLength: 40 })).schema, { type: 'string', maxLength: 40 });
+    assert.deepEqual(mapColumn(ms('rowversion')).schema, { type: 'string', format: 'byte', contentEncoding: 'base64' });
+    // PostgreSQL's bit is a bit string and its timestamp a date-time: the type system decides.
+    assert.equal(mapColumn(column('bit')).schema.type, 'string');
+    assert.equal(mapColumn(ms('timestamp')).schema.format, 'byte');
+  });
+
+  it('when a SQL Server column is hierarchyid or sql_variant, then it is unmapped with the reason init reports', () => {
+    for (const type of ['hierarchyid', 'sql_variant']) {
+      const c = column(type, { typeSystem: 'mssql' });
+      assert.equal(mapColumn(c).unmapped, true);
+      assert.match(String(unmappedReason(c)), /view/);
+    }
+    assert.equal(literalDefault(column('bit', { typeSystem: 'mssql', defaultValue: 'false' }), { type: 'boolean' }), false);
   });
 });

@@ -4,6 +4,7 @@ import { authJsonSchema } from './schema-auth.js';
 import { discoveryJsonSchema } from './schema-discovery.js';
 import { policiesJsonSchema } from './schema-policies.js';
 import { networkJsonSchema, rateLimitJsonSchema, redisJsonSchema } from './schema-network.js';
+import { mssqlJsonSchema } from './schema-mssql.js';
 import { poolJsonSchema } from './schema-pool.js';
 import { reportJsonSchema } from './schema-report.js';
 
@@ -18,6 +19,7 @@ const source = {
     statementTimeoutMs: { type: 'integer', minimum: 1, default: 15000 },
     readOnly: { type: 'boolean', default: false },
     defaultSchema: { type: 'string', minLength: 1 },
+    mssql: mssqlJsonSchema,
   },
 } as const;
 

@@ -14,6 +14,31 @@ export interface SourceConfig {
   readonly readOnly: boolean;
   /** Default schema for unqualified table names (pg: public, mssql: dbo). */
   readonly defaultSchema: string | undefined;
+  /** SQL Server only: TLS, named instance and sign-in (the connection string may set the first three too). */
+  readonly mssql?: MssqlOptions;
+}
+
+export type MssqlAuthentication =
+  | { readonly type: 'default' }
+  /** Windows authentication (NTLM): the connection's user and password in this domain. */
+  | { readonly type: 'ntlm'; readonly domain: string }
+  /** Microsoft Entra ID with the connection's user and password. */
+  | { readonly type: 'azure-active-directory-password'; readonly clientId: string; readonly tenantId?: string }
+  | { readonly type: 'azure-active-directory-service-principal-secret'; readonly clientId: string; readonly clientSecret: string; readonly tenantId: string }
+  /** A managed identity of the VM or pod; clientId picks a user-assigned one. */
+  | { readonly type: 'azure-active-directory-msi-vm'; readonly clientId?: string }
+  | { readonly type: 'azure-active-directory-default'; readonly clientId?: string }
+  | { readonly type: 'azure-active-directory-access-token'; readonly token: string };
+
+export interface MssqlOptions {
+  /** TLS: true (the default), false, or 'strict' (TDS 8: TLS before anything else). */
+  readonly encrypt?: boolean | 'strict';
+  /** Accept a server certificate no trusted CA signed (development servers only). */
+  readonly trustServerCertificate?: boolean;
+  /** A named instance (`host\SQLEXPRESS`), found through the SQL Server Browser service. */
+  readonly instanceName?: string;
+  readonly appName?: string;
+  readonly authentication?: MssqlAuthentication;
 }
 
 export interface ServerConfig {

@@ -1,6 +1,14 @@
 // The embedded demo's "legacy ERP" database: its DDL, catalog comments and deterministic sample data.
 
 import type { Knex } from 'knex';
+import {
+  MSSQL_CREATE_DDL,
+  MSSQL_DROP_DDL,
+  MSSQL_INSERT_BATCH_ROWS,
+  restartIdentityMssql,
+  tsqlRows,
+  withIdentityInsert,
+} from './erp-schema-mssql.js';
 
 export type ErpTable = 'CUST_MSTR' | 'ITEM_MSTR' | 'ORD_HDR' | 'ORD_LINE' | 'CUST_NOTE';
 
@@ -33,18 +41,25 @@ export async function seedErp(db: Knex, opts: SeedOptions = {}): Promise<SeedSum
   if (!Number.isFinite(scale) || scale <= 0) throw new RangeError(`scale must be a positive number, got ${scale}`);
 
   const data = generateErpData(new Prng(PRNG_SEED), scale);
-  // One transaction: a failed re-seed leaves the previous database intact (DDL is transactional in PostgreSQL).
+  // SQL Server sources get the same database in T-SQL (erp-schema-mssql.ts).
+  const mssql = (db.client as { dialect?: string }).dialect === 'mssql';
+  const insert = (trx: Knex.Transaction, table: ErpTable, rows: readonly object[]): Promise<void> =>
+    mssql
+      ? withIdentityInsert(trx, table, () => insertBatched(trx, table, tsqlRows(trx, rows), MSSQL_INSERT_BATCH_ROWS, 'dbo'))
+      : insertBatched(trx, table, rows, INSERT_BATCH_ROWS, SCHEMA);
+  // One transaction: a failed re-seed leaves the previous database intact (DDL is transactional in both databases).
   await db.transaction(async (trx) => {
-    await runAll(trx, DROP_DDL);
-    await runAll(trx, CREATE_DDL);
-    await insertBatched(trx, 'CUST_MSTR', data.customers);
-    await insertBatched(trx, 'ITEM_MSTR', data.items);
-    await insertBatched(trx, 'ORD_HDR', data.orders);
-    await insertBatched(trx, 'ORD_LINE', data.lines);
-    await insertBatched(trx, 'CUST_NOTE', data.notes);
+    await runAll(trx, mssql ? MSSQL_DROP_DDL : DROP_DDL);
+    await runAll(trx, mssql ? MSSQL_CREATE_DDL : CREATE_DDL);
+    await insert(trx, 'CUST_MSTR', data.customers);
+    await insert(trx, 'ITEM_MSTR', data.items);
+    await insert(trx, 'ORD_HDR', data.orders);
+    await insert(trx, 'ORD_LINE', data.lines);
+    await insert(trx, 'CUST_NOTE', data.notes);
     // Keys were supplied explicitly, so move the identity sequences past them for later API inserts.
-    await restartIdentity(trx, 'CUST_MSTR', 'CUST_ID', data.customers.length + 1);
-    await restartIdentity(trx, 'ORD_HDR', 'ORD_NO', FIRST_ORDER_NO + data.orders.length);
+    const restart = mssql ? (table: ErpTable, _column: string, next: number) => restartIdentityMssql(trx, table, next) : (table: ErpTable, column: string, next: number) => restartIdentity(trx, table, column, next);
+    await restart('CUST_MSTR', 'CUST_ID', data.customers.length + 1);
+    await restart('ORD_HDR', 'ORD_NO', FIRST_ORDER_NO + data.orders.length);
   });
 
   return {
@@ -150,9 +165,9 @@ async function runAll(trx: Knex.Transaction, statements: readonly string[]): Pro
   for (const sql of statements) await trx.raw(sql);
 }
 
-async function insertBatched(trx: Knex.Transaction, table: ErpTable, rows: readonly object[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_BATCH_ROWS) {
-    await trx.withSchema(SCHEMA).table(table).insert(rows.slice(i, i + INSERT_BATCH_ROWS));
+async function insertBatched(trx: Knex.Transaction, table: ErpTable, rows: readonly object[], batch: number, schema: string): Promise<void> {
+  for (let i = 0; i < rows.length; i += batch) {
+    await trx.withSchema(schema).table(table).insert(rows.slice(i, i + batch));
   }
 }
 

@@ -116,6 +116,11 @@ export const ERROR_STAGES = {
       exclusion_violation: { status: 409, meaning: 'the change conflicts with an existing row' },
       serialization_failure: { status: 409, meaning: 'the change conflicted with a concurrent one; retry it' },
       deadlock_detected: { status: 409, meaning: 'the change deadlocked with a concurrent one; retry it' },
+      identity_value: { status: 400, meaning: 'the body gives a value for a key the database generates (a SQL Server identity column)' },
+      conflict_retries_exhausted: {
+        status: 503,
+        meaning: 'the change deadlocked with concurrent ones on every try and was not applied (none of it); retry after `Retry-After`',
+      },
       not_null_violation: { status: 422, meaning: 'a value the database requires is missing' },
       check_violation: { status: 422, meaning: 'a value is outside what the database’s constraints allow' },
       read_only_source: { status: 403, meaning: 'the data source is read-only' },

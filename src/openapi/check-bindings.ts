@@ -1,6 +1,6 @@
 // Start-up check of every x-gatehouse binding against the live schema; fills in keys and view flags.
 import { SpecError, StartupError } from '../errors/app-error.js';
-import type { DbCatalog, DbRelation } from '../db/dialects/types.js';
+import { findRelation, type DbCatalog, type DbRelation } from '../db/catalog.js';
 import type { DataSources } from '../db/sources.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { Operation, Resource } from './resource.js';
@@ -42,7 +42,10 @@ export async function checkBindings(
     const source = sources.get(resource.source);
     if (!catalog || !source) continue;
     const schema = resource.table.schema ?? defaultSchemaOf(source);
-    const relation = relations.get(catalog)!.get(`${schema}\u0000${resource.table.name}`);
+    // Under a case-insensitive collation SQL Server resolves a name whatever its case (Babelfish reports views in lower case).
+    const relation =
+      relations.get(catalog)!.get(`${schema}\u0000${resource.table.name}`) ??
+      (catalog.caseInsensitiveNames ? findRelation(catalog, schema, resource.table.name) : undefined);
     checkResource(resource, catalog, relation, schema, operationsOf.get(resource) ?? [], problems);
   }
   if (problems.length > 0) throw new SpecError(problems);
@@ -78,6 +81,7 @@ function checkResource(
     }
   }
   resource.isView = relation.kind === 'view';
+  if (relation.hasTriggers) resource.hasTriggers = true;
   if (resource.key.length === 0) resolveKeyFromPrimaryKey(resource, relation, at, problems);
 
   if (resource.isView && !resource.writable) {

@@ -1,5 +1,5 @@
 // Drift between the contract and the live schema: what breaks the document (error) and what is merely new (info).
-import type { DbCatalog, DbColumn, DbRelation } from '../db/dialects/types.js';
+import { findRelation, type DbCatalog, type DbColumn, type DbRelation } from '../db/catalog.js';
 import type { DataSources } from '../db/sources.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { introspectSource, defaultSchemaOf } from './generate/introspect-source.js';
@@ -91,7 +91,7 @@ export function diffContract(
     if (!entry) continue;
     const schema = resource.table.schema ?? entry.defaultSchema;
     const seen = bound.get(resource.source) ?? new Set<string>();
-    seen.add(`${schema}.${resource.table.name}`);
+    seen.add(foldCase(entry.catalog, `${schema}.${resource.table.name}`));
     bound.set(resource.source, seen);
     const ops = operations.filter((o) => o.resource === resource);
     diffResource(resource, ops, schema, entry.catalog, findings);
@@ -101,7 +101,7 @@ export function diffContract(
     const schemas = new Set([...seen].map((q) => q.slice(0, q.indexOf('.'))));
     for (const relation of entry.catalog.relations) {
       const qualified = `${relation.schema}.${relation.name}`;
-      if (!schemas.has(relation.schema) || seen.has(qualified)) continue;
+      if (!schemas.has(foldCase(entry.catalog, relation.schema)) || seen.has(foldCase(entry.catalog, qualified))) continue;
       findings.push({
         severity: 'info',
         code: 'relation_unexposed',
@@ -124,7 +124,7 @@ function diffResource(
 ): void {
   const qualified = `${schema}.${resource.table.name}`;
   const base = { source: resource.source, relation: qualified, resource: resource.name };
-  const relation = catalog.relations.find((r) => r.schema === schema && r.name === resource.table.name);
+  const relation = findRelation(catalog, schema, resource.table.name);
   if (!relation) {
     const names = catalog.relations.filter((r) => r.schema === schema).map((r) => r.name);
     const why = catalog.schemas.includes(schema) ? '' : ` (schema "${schema}" does not exist)`;
@@ -310,4 +310,9 @@ function describeType(column: DbColumn): string {
         ? `(${column.precision},${column.scale ?? 0})`
         : '';
   return `${column.dataType}${size}${column.isArray ? '[]' : ''}`;
+}
+
+/** A relation name as the catalog compares it (SQL Server under a case-insensitive collation ignores case). */
+function foldCase(catalog: DbCatalog, name: string): string {
+  return catalog.caseInsensitiveNames ? name.toLowerCase() : name;
 }

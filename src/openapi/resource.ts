@@ -60,6 +60,8 @@ export interface Resource {
   readonly writable: boolean;
   /** Set by the binding check: whether the relation is a view. */
   isView: boolean;
+  /** Set by the binding check: the table has enabled triggers. */
+  hasTriggers?: boolean;
   readonly collectionPath: string | undefined;
   readonly itemPath: string | undefined;
 }

@@ -2,6 +2,7 @@
 // the write-ahead intent of a mutation before the statement runs, and every statement as it runs.
 import type { RequestAudit } from '../audit/request-audit.js';
 import type { DataSources } from '../db/sources.js';
+import { UniqueViolationError } from '../db/unique-violation-error.js';
 import { InternalError } from '../errors/app-error.js';
 import type { Resource } from '../openapi/resource.js';
 import type { ExecutionObserver, Executor, StatementRecord } from '../query/execute.js';
@@ -17,8 +18,21 @@ export function executeStage(sources: DataSources, executor: Executor): (x: Plan
     const observer = x.audit ? new AuditWitness(x.audit, x, resource) : undefined;
     const planned = x.planned;
     if (planned.kind === 'export') return { ...x, result: { batches: executor.stream(source, planned.plan, observer) } };
-    return { ...x, result: await executor.execute(source, planned.plan, observer) };
+    try {
+      return { ...x, result: await executor.execute(source, planned.plan, observer) };
+    } catch (err) {
+      throw err instanceof UniqueViolationError ? namedConflict(err, resource, x.decision.visible) : err;
+    }
   };
+}
+
+/** A unique violation the dialect could place, in the caller's property names (only those it may see). */
+function namedConflict(err: UniqueViolationError, resource: Resource, visible: ReadonlySet<string>): UniqueViolationError {
+  const names = err.columns.map((c) => resource.byColumn.get(c)?.name);
+  if (names.length === 0 || names.some((n) => n === undefined || !visible.has(n))) return err;
+  const named = new UniqueViolationError(err.columns, `another row already has this ${names.join(', ')}`);
+  Object.defineProperty(named, 'cause', { value: err, enumerable: false });
+  return named;
 }
 
 /** The audit record, seen by the executor as its observer of this one request. */

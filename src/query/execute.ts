@@ -1,6 +1,7 @@
 // The executor: QueryPlan → statements (prepared per shape) → the source's driver → rows. Every statement it runs,
 // transaction control included, is reported to the observer it is given (the request's audit record).
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, uniqueViolation } from '../errors/app-error.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, uniqueViolation } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
 import { Session, type ExecutionObserver } from './session.js';
 import { createStatementCache, type StatementCache } from './statement-cache.js';
@@ -47,13 +48,22 @@ export function createExecutor(): Executor {
   return {
     async execute(source, plan, observer) {
       if (observer) await observer.beforeExecute(plan, source.name);
-      const session = new Session(source, cacheFor(source), observer);
-      try {
-        return await run(session, plan);
-      } catch (err) {
-        throw source.dialect.translateError(err) ?? err;
-      } finally {
-        await session.close();
+      for (let attempt = 1; ; attempt++) {
+        const session = new Session(source, cacheFor(source), observer);
+        try {
+          return await run(session, plan);
+        } catch (err) {
+          // The database undid the whole plan (a deadlock victim): running it again is safe, and usually succeeds.
+          if (source.dialect.retryable(err)) {
+            if (attempt >= MAX_ATTEMPTS) throw retriesExhausted(err);
+            await session.close();
+            await sleep(RETRY_BASE_MS * attempt * (1 + Math.random()));
+            continue;
+          }
+          throw (await source.dialect.translateError(err, source.db)) ?? err;
+        } finally {
+          await session.close();
+        }
       }
     },
     async *stream(source, plan, observer) {
@@ -64,7 +74,7 @@ export function createExecutor(): Executor {
         try {
           return await session.rows(spec);
         } catch (err) {
-          throw source.dialect.translateError(err) ?? err;
+          throw (await source.dialect.translateError(err, source.db)) ?? err;
         } finally {
           await session.close();
         }
@@ -86,6 +96,17 @@ export function createExecutor(): Executor {
     },
   };
 }
+
+function retriesExhausted(cause: unknown): AppError {
+  return new AppError('conflict_retries_exhausted', 503, 'the change deadlocked with concurrent ones on every try and was not applied; retry it', {
+    headers: { 'Retry-After': '1' },
+    cause,
+  });
+}
+
+/** Runs of a plan the database undid (deadlock), and the pause before the next one grows with each. */
+const MAX_ATTEMPTS = 3;
+const RETRY_BASE_MS = 15;
 
 async function run(s: Session, plan: QueryPlan): Promise<ExecuteResult> {
   switch (plan.kind) {
@@ -186,7 +207,7 @@ async function precheckRowRule(s: Session, table: TableTarget, rows: readonly Db
   if (filters.length === 0) return;
   const columns = [...new Set(filters.map((f) => f.column))];
   const candidates = JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]]))));
-  const n = await s.count({ kind: 'countCandidates', table, candidates, filters });
+  const n = await s.count({ kind: 'countCandidates', table, columns, candidates, filters });
   if (n < rows.length) throw rowRuleViolation();
 }
 

@@ -22,7 +22,7 @@ export interface ListPlan {
 }
 
 export function tableOf(resource: Resource): TableTarget {
-  return { schema: resource.table.schema, name: resource.table.name };
+  return { schema: resource.table.schema, name: resource.table.name, ...(resource.hasTriggers ? { hasTriggers: true } : {}) };
 }
 
 /** The order a list is read in: the requested terms, then the key columns not among them (a total order). */

@@ -19,6 +19,7 @@ export interface ExecutionObserver {
 
 export class Session {
   private connection: unknown;
+  private inTransaction = false;
 
   constructor(
     private readonly source: DataSource,
@@ -26,9 +27,17 @@ export class Session {
     private readonly observer: ExecutionObserver | undefined,
   ) {}
 
+  /** The rows of a spec: of its one statement, or of each of the statements the dialect needs for it, in order. */
   async rows(spec: StatementSpec): Promise<DbRow[]> {
-    const bound = this.statements.bind(spec);
-    return (await this.send(bound.text, bound.values, bound.name)).rows;
+    const group = this.statements.bind(spec);
+    const [only] = group.statements;
+    if (group.statements.length === 1 && only) return (await this.send(only.text, only.values, only.name)).rows;
+    const runAll = async (): Promise<DbRow[]> => {
+      const rows: DbRow[] = [];
+      for (const statement of group.statements) rows.push(...(await this.send(statement.text, statement.values, statement.name)).rows);
+      return rows;
+    };
+    return group.atomic && !this.inTransaction ? this.transaction(runAll) : runAll();
   }
 
   /** A count(*) statement's number (drivers return it as text or number). */
@@ -37,17 +46,21 @@ export class Session {
     return Number(first?.n ?? 0);
   }
 
-  /** Runs `body` between BEGIN and COMMIT on this session's connection; any error rolls back and is rethrown. */
+  /** Runs `body` in a transaction on this session's connection; any error rolls back and is rethrown. */
   async transaction<T>(body: () => Promise<T>): Promise<T> {
-    await this.send('BEGIN', [], undefined);
+    const control = this.source.dialect.transaction;
+    await this.send(control.begin, [], undefined);
+    this.inTransaction = true;
     let result: T;
     try {
       result = await body();
     } catch (err) {
-      await this.send('ROLLBACK', [], undefined).catch((rollbackErr: unknown) => this.discard(rollbackErr));
+      this.inTransaction = false;
+      await this.send(control.rollback, [], undefined).catch((rollbackErr: unknown) => this.discard(rollbackErr));
       throw err;
     }
-    await this.send('COMMIT', [], undefined);
+    this.inTransaction = false;
+    await this.send(control.commit, [], undefined);
     return result;
   }
 
@@ -78,7 +91,9 @@ export class Session {
   }
 }
 
+/** PostgreSQL's SQLSTATE, or SQL Server's error number (tedious's `code` only says EREQUEST for every server error). */
 function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
+  const { code, number } = (err ?? {}) as { code?: unknown; number?: unknown };
+  if (typeof number === 'number') return String(number);
   return typeof code === 'string' || typeof code === 'number' ? String(code) : 'error';
 }

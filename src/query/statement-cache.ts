@@ -1,4 +1,5 @@
 // Prepared SQL per statement shape: knex builds each shape once; later requests of that shape only bind values.
+// A shape may take several statements on some databases (an upsert on SQL Server); each is prepared alike.
 //
 // A shape is a StatementSpec with every value replaced by a numbered placeholder. Building the placeholder spec
 // through knex gives the statement text and, in the bindings knex produced, where each placeholder went; a request
@@ -8,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { LRUCache } from 'lru-cache';
 import type { Dialect } from '../db/dialects/types.js';
-import { buildStatement, type StatementSpec } from './statements.js';
+import { buildStatements, type StatementSpec } from './statements.js';
 import type { DbRow, Filter, Keyset } from './types.js';
 
 /** A statement ready for the driver: its text, values in placeholder order, and a name when worth preparing. */
@@ -19,12 +20,23 @@ export interface BoundStatement {
   readonly name: string | undefined;
 }
 
+/** The statements of one spec, bound: run in order, in one transaction when `atomic`. */
+export interface BoundGroup {
+  readonly statements: readonly BoundStatement[];
+  readonly atomic: boolean;
+}
+
 interface Template {
   readonly text: string;
   /** For each bound position: the placeholder's index among the request's values, or a constant knex bound. */
   readonly positions: ReadonlyArray<number | { readonly constant: unknown }>;
-  uses: number;
   name: string | undefined;
+}
+
+interface GroupTemplate {
+  readonly templates: readonly Template[];
+  readonly atomic: boolean;
+  uses: number;
 }
 
 export interface StatementCacheOptions {
@@ -37,7 +49,7 @@ export interface StatementCacheOptions {
 }
 
 export interface StatementCache {
-  bind(spec: StatementSpec): BoundStatement;
+  bind(spec: StatementSpec): BoundGroup;
 }
 
 // Strings knex passes through untouched, and that no request value can equal (they hold control characters
@@ -49,7 +61,7 @@ const NUMBER_BASE = 1_999_000_000;
 export function createStatementCache(db: Knex, dialect: Dialect, options: StatementCacheOptions = {}): StatementCache {
   const maxNamed = options.maxNamed ?? 256;
   const prepareAfter = options.prepareAfter ?? 2;
-  const templates = new LRUCache<string, Template>({ max: options.maxShapes ?? 1000 });
+  const groups = new LRUCache<string, GroupTemplate>({ max: options.maxShapes ?? 1000 });
   let named = 0;
   let nextName = 0;
   return {
@@ -57,34 +69,45 @@ export function createStatementCache(db: Knex, dialect: Dialect, options: Statem
       const values: unknown[] = [];
       const shape = parameterize(spec, values);
       const key = JSON.stringify(shape);
-      let template = templates.get(key);
-      if (template === undefined) {
-        template = compile(db, dialect, shape, values.length);
-        templates.set(key, template);
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = compile(db, dialect, shape, values.length);
+        groups.set(key, group);
       }
-      template.uses += 1;
-      if (template.name === undefined && template.uses >= prepareAfter && named < maxNamed) {
-        named += 1;
-        template.name = `gatehouse_q${(nextName++).toString(36)}`;
+      group.uses += 1;
+      if (group.uses >= prepareAfter) {
+        for (const template of group.templates) {
+          if (template.name !== undefined || named >= maxNamed) continue;
+          named += 1;
+          template.name = `gatehouse_q${(nextName++).toString(36)}`;
+        }
       }
-      const bound = new Array<unknown>(template.positions.length);
-      for (let i = 0; i < bound.length; i++) {
-        const p = template.positions[i]!;
-        bound[i] = typeof p === 'number' ? values[p] : p.constant;
-      }
-      return { text: template.text, values: bound, name: template.name };
+      return { statements: group.templates.map((template) => bindTemplate(template, values)), atomic: group.atomic };
     },
   };
 }
 
-function compile(db: Knex, dialect: Dialect, shape: StatementSpec, slots: number): Template {
-  const native = buildStatement(db, dialect, shape).toSQL().toNative();
-  const positions = native.bindings.map((b): number | { constant: unknown } => {
-    if (typeof b === 'string' && b.startsWith(TEXT_MARK)) return Number(b.slice(TEXT_MARK.length));
-    if (typeof b === 'number' && b >= NUMBER_BASE && b < NUMBER_BASE + slots) return b - NUMBER_BASE;
-    return { constant: b };
+function bindTemplate(template: Template, values: readonly unknown[]): BoundStatement {
+  const bound = new Array<unknown>(template.positions.length);
+  for (let i = 0; i < bound.length; i++) {
+    const p = template.positions[i]!;
+    bound[i] = typeof p === 'number' ? values[p] : p.constant;
+  }
+  return { text: template.text, values: bound, name: template.name };
+}
+
+function compile(db: Knex, dialect: Dialect, shape: StatementSpec, slots: number): GroupTemplate {
+  const group = buildStatements(db, dialect, shape);
+  const templates = group.statements.map((statement): Template => {
+    const native = statement.toSQL().toNative();
+    const positions = native.bindings.map((b): number | { constant: unknown } => {
+      if (typeof b === 'string' && b.startsWith(TEXT_MARK)) return Number(b.slice(TEXT_MARK.length));
+      if (typeof b === 'number' && b >= NUMBER_BASE && b < NUMBER_BASE + slots) return b - NUMBER_BASE;
+      return { constant: b };
+    });
+    return { text: native.sql, positions, name: undefined };
   });
-  return { text: native.sql, positions, uses: 0, name: undefined };
+  return { templates, atomic: group.atomic, uses: 0 };
 }
 
 /** The spec's shape: each value moved to `values` and replaced by its placeholder. */

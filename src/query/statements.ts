@@ -1,7 +1,8 @@
-// One SQL statement as pure data (a StatementSpec), and how knex builds it through the source's dialect.
-// The executor runs these; the statement cache builds each shape once. No values are interpreted here.
+// One SQL operation as pure data (a StatementSpec), and how knex builds it through the source's dialect: usually one
+// statement, several where the database needs them (an upsert on SQL Server). The executor runs these; the statement
+// cache builds each shape once. No values are interpreted here.
 import type { Knex } from 'knex';
-import type { Dialect } from '../db/dialects/types.js';
+import type { Dialect, StatementGroup } from '../db/dialects/types.js';
 import type { DbRow, Filter, Keyset, OrderTerm, QueryPlan, TableTarget } from './types.js';
 
 export type StatementSpec =
@@ -55,6 +56,8 @@ export type StatementSpec =
        */
       readonly kind: 'countCandidates';
       readonly table: TableTarget;
+      /** The columns the candidates give (those the filters test). */
+      readonly columns: readonly string[];
       readonly candidates: string;
       readonly filters: readonly Filter[];
     };
@@ -64,13 +67,20 @@ type SelectQueryPlan = Extract<QueryPlan, { kind: 'select' }>;
 type UpdateQueryPlan = Extract<QueryPlan, { kind: 'update' }>;
 type DeleteQueryPlan = Extract<QueryPlan, { kind: 'delete' }>;
 
-export function buildStatement(db: Db, dialect: Dialect, spec: StatementSpec): Knex.QueryBuilder {
+/** The statements of one spec on this dialect (one, except where the database needs several). */
+export function buildStatements(db: Db, dialect: Dialect, spec: StatementSpec): StatementGroup {
+  if (spec.kind === 'insert') return dialect.buildInsert(db, spec);
+  return { statements: [buildStatement(db, dialect, spec)], atomic: false };
+}
+
+/** A spec that is always one statement, built. */
+export function buildStatement(db: Db, dialect: Dialect, spec: Exclude<StatementSpec, { kind: 'insert' }>): Knex.QueryBuilder {
   switch (spec.kind) {
     case 'select': {
       const qb = from(db, spec.table).select(spec.columns as string[]);
       applyFilters(qb, spec.filters, dialect);
       if (spec.after) applyKeyset(qb, spec.after);
-      for (const term of spec.order) qb.orderBy(term.column, term.direction, effectiveNulls(term));
+      for (const term of spec.order) dialect.orderBy(qb, term.column, term.direction, effectiveNulls(term), !term.notNull);
       if (spec.limit !== undefined) qb.limit(spec.limit);
       if (spec.offset !== undefined) qb.offset(spec.offset);
       return qb;
@@ -81,17 +91,17 @@ export function buildStatement(db: Db, dialect: Dialect, spec: StatementSpec): K
       return qb;
     }
     case 'update': {
-      const qb = from(db, spec.table).update(spec.set).returning(spec.returning as string[]);
+      const qb = from(db, spec.table).update(spec.set);
+      dialect.returning(qb, spec.returning, spec.table, 'update');
       applyFilters(qb, spec.filters, dialect);
       return qb;
     }
     case 'delete': {
-      const qb = from(db, spec.table).delete().returning(spec.returning as string[]);
+      const qb = from(db, spec.table).delete();
+      dialect.returning(qb, spec.returning, spec.table, 'delete');
       applyFilters(qb, spec.filters, dialect);
       return qb;
     }
-    case 'insert':
-      return dialect.buildInsert(db, spec);
     case 'countKeys': {
       const qb = from(db, spec.table).count({ n: '*' });
       whereKeys(qb, spec.rows, spec.key);
@@ -106,7 +116,7 @@ export function buildStatement(db: Db, dialect: Dialect, spec: StatementSpec): K
       return qb.forUpdate();
     }
     case 'countCandidates': {
-      const qb = db.count({ n: '*' }).from(dialect.candidates(db, spec.table, spec.candidates).as('candidates'));
+      const qb = db.count({ n: '*' }).from(dialect.candidates(db, spec.table, spec.columns, spec.candidates).as('candidates'));
       applyFilters(qb, spec.filters, dialect);
       return qb;
     }
@@ -124,7 +134,7 @@ function whereKeys(qb: Knex.QueryBuilder, rows: readonly DbRow[], key: readonly 
 }
 
 /** The rows of a list or read plan (a page, fetched one row long to know whether another follows). */
-export function selectSpec(plan: SelectQueryPlan): StatementSpec {
+export function selectSpec(plan: SelectQueryPlan): Extract<StatementSpec, { kind: 'select' }> {
   return {
     kind: 'select',
     table: plan.table,
@@ -180,10 +190,8 @@ function applyFilter(qb: Knex.QueryBuilder, filter: Filter, dialect: Dialect): v
       else qb.where(filter.column, filter.value === 'true');
       return;
     case 'like':
-      qb.where(filter.column, 'like', filter.value as string);
-      return;
     case 'ilike':
-      dialect.whereILike(qb, filter.column, filter.value as string, false);
+      dialect.wherePattern(qb, filter.column, filter.value as string, filter.op === 'ilike');
       return;
     case 'inSubquery': {
       const { subquery } = filter;

@@ -34,7 +34,8 @@ export interface OrderTerm {
   readonly nulls: 'first' | 'last' | undefined;
   /**
    * The column holds no nulls (set by the planner from the contract): a keyset predicate then needs no `or … is null`
-   * branch, which would keep the database from walking the index from the cursor on.
+   * branch, which would keep the database from walking the index from the cursor on, and a dialect needs no NULL
+   * placement term in ORDER BY (SQL Server can then order by its index).
    */
   readonly notNull?: boolean;
 }
@@ -60,6 +61,8 @@ export interface Preferences {
 export interface TableTarget {
   readonly schema: string | undefined;
   readonly name: string;
+  /** The table has enabled triggers (known from the start-up binding check): SQL Server returns rows through OUTPUT … INTO. */
+  readonly hasTriggers?: boolean;
 }
 
 /** A row value in database column names. */

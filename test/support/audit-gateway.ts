@@ -8,6 +8,7 @@ import { door } from './doors.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { GatehouseConfig } from '../../src/config/types.js';
 import { createDataSources } from '../../src/db/sources.js';
+import { mssqlKnex } from './mssql-env.js';
 import { seedErp } from '../../src/demo/erp-schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -25,8 +26,9 @@ export function ed25519Pem(): { privateKey: string; publicKey: string } {
 }
 
 export interface AuditedGatewayOptions {
-  /** ERP data source URL (PostgreSQL); seeded unless `seed: false`. */
+  /** ERP data source URL (PostgreSQL, or SQL Server with `dataClient: 'mssql'`); seeded unless `seed: false`. */
   readonly dataUrl: string;
+  readonly dataClient?: 'pg' | 'mssql';
   /** Store: a PostgreSQL URL, or `{ pglite: dir }`. */
   readonly store: string | { readonly pglite: string };
   /** Raw `audit:` keys, over test defaults (sink off, strict). */
@@ -61,7 +63,7 @@ export function auditedConfig(options: AuditedGatewayOptions): GatehouseConfig {
     raw: {
       server: { host: '127.0.0.1', port: 0, ...options.server },
       spec: ERP_SPEC,
-      sources: { erp: { client: 'pg', connection: options.dataUrl } },
+      sources: { erp: { client: options.dataClient ?? 'pg', connection: options.dataUrl } },
       log: { level: 'error', requests: false },
       store,
       audit: { sink: { stdout: false }, instanceId: 'test-instance', ...options.audit },
@@ -82,7 +84,7 @@ export async function startAuditedGateway(options: AuditedGatewayOptions): Promi
   const gateway = await createGateway(config, createLogger({ level: 'error', silent: true }), { sources });
   const storeDb =
     typeof options.store === 'string' ? knex({ client: 'pg', connection: options.store, pool: { min: 0, max: 2 } }) : gateway.auditor!.store.db;
-  const dataDb = knex({ client: 'pg', connection: options.dataUrl, pool: { min: 0, max: 2 } });
+  const dataDb = options.dataClient === 'mssql' ? mssqlKnex(options.dataUrl) : knex({ client: 'pg', connection: options.dataUrl, pool: { min: 0, max: 2 } });
   return {
     gateway,
     auditor: gateway.auditor!,

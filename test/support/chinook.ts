@@ -87,3 +87,25 @@ export async function loadChinook(adminUrl: string, database = 'chinook'): Promi
   }
   return url;
 }
+
+const MSSQL_SQL_FILE = 'Chinook_SqlServer.sql';
+
+/** Why the SQL Server edition of Chinook can't be loaded, or undefined if it can. */
+export function chinookMssqlSkipReason(): string | undefined {
+  const reason = chinookSkipReason();
+  if (reason) return reason;
+  const file = join(expectedDir(), MSSQL_SQL_FILE);
+  return existsSync(file) ? undefined : `Chinook dataset file ${file} does not exist`;
+}
+
+/**
+ * The script's batches (split on GO), without its database switching: it drops, recreates and USEs [Chinook]
+ * (the drop through ALTER DATABASE … SET OFFLINE, which Babelfish refuses); we load into a database of our own.
+ */
+export async function chinookMssqlBatches(): Promise<string[]> {
+  const sql = (await readFile(join(expectedDir(), MSSQL_SQL_FILE), 'utf8')).replace(/^\uFEFF/, '');
+  return sql
+    .split(/^\s*GO\s*$/im)
+    .map((batch) => batch.trim())
+    .filter((batch) => batch !== '' && !/\b(CREATE|DROP|ALTER)\s+DATABASE\b|^\s*USE\s/im.test(batch.replace(/\/\*[\s\S]*?\*\//g, '')));
+}

@@ -1,4 +1,4 @@
-// Builds a real gateway for tests: one source (a PostgreSQL URL or in-memory PGlite), a spec, limits; optional seeding.
+// Builds a real gateway for tests: one source (PostgreSQL, in-memory PGlite or SQL Server), a spec, limits; optional seeding.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,12 +12,16 @@ import { createDataSources } from '../../src/db/sources.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { door } from './doors.js';
+import { freshMssqlDatabase, testMssql } from './mssql-env.js';
 import { freshDatabase, testPostgres } from './pg-env.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ERP_SPEC = path.join(projectRoot, 'openapi', 'erp.yaml');
 
-export type TestSource = { readonly client: 'pg'; readonly url: string } | { readonly client: 'pglite' };
+export type TestSource =
+  | { readonly client: 'pg'; readonly url: string }
+  | { readonly client: 'mssql'; readonly url: string }
+  | { readonly client: 'pglite' };
 
 export interface TestGatewayOptions {
   readonly source: TestSource;
@@ -51,7 +55,7 @@ export interface TestGateway {
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const sourceName = options.sourceName ?? 'erp';
-  const connection = options.source.client === 'pg' ? options.source.url : 'memory://';
+  const connection = options.source.client === 'pglite' ? 'memory://' : options.source.url;
   const config = loadConfig({
     raw: {
       server: { host: '127.0.0.1', port: 0, ...options.server },
@@ -95,9 +99,15 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   };
 }
 
-/** A database the same suite runs against: in-memory PGlite, and the runner's real PostgreSQL when there is one. */
+/**
+ * A database the same suite runs against: in-memory PGlite, the runner's real PostgreSQL, and its SQL Server endpoint
+ * (Babelfish, or the server MSSQL_URL names).
+ */
 export interface Backend {
   readonly name: string;
+  readonly dialect: 'postgres' | 'mssql';
+  /** For SQL Server: whether the endpoint is Babelfish or Microsoft's server (some behaviours differ; see docs/sql-server.md). */
+  readonly server: 'postgres' | 'babelfish' | 'sqlserver';
   /** Why this backend's suite is skipped, or undefined. */
   readonly skip: string | undefined;
   source(prefix: string): Promise<TestSource>;
@@ -105,14 +115,33 @@ export interface Backend {
 
 export function backends(): Backend[] {
   const pg = testPostgres();
-  return [
-    { name: 'PGlite', skip: undefined, source: async () => ({ client: 'pglite' }) },
+  const mssql = testMssql();
+  const all: Backend[] = [
+    { name: 'PGlite', dialect: 'postgres', server: 'postgres', skip: undefined, source: async () => ({ client: 'pglite' }) },
     {
       name: 'PostgreSQL',
+      dialect: 'postgres',
+      server: 'postgres',
       skip: 'skip' in pg ? pg.skip : undefined,
       source: async (prefix) => ({ client: 'pg', url: await freshDatabase(prefix) }),
     },
+    {
+      name: 'SQL Server',
+      dialect: 'mssql',
+      server: 'skip' in mssql ? 'sqlserver' : mssql.kind,
+      skip: 'skip' in mssql ? mssql.skip : undefined,
+      source: async (prefix) => ({ client: 'mssql', url: await freshMssqlDatabase(prefix) }),
+    },
   ];
+  return viaExpressDoor() ? all.filter((b) => b.dialect !== 'mssql') : all;
+}
+
+/**
+ * The Express door re-runs suites to compare doors (test/express-door.test.ts); the dialect is orthogonal to the door,
+ * so SQL Server's backend runs once, through the node:http door.
+ */
+export function viaExpressDoor(): boolean {
+  return process.env.GATEHOUSE_TEST_DOOR === 'express';
 }
 
 /** `?a=1&b=2` with every value percent-encoded (a `+` would otherwise arrive as a space). */
@@ -157,13 +186,63 @@ export function assertNoLeak(text: string, options: { quotesInput?: boolean } = 
   for (const pattern of patterns) assert.doesNotMatch(text, pattern, `response leaks internals: ${text}`);
 }
 
-/** Rows of a raw SQL query on the test's own connection. */
+/** Rows of a raw SQL query on the test's own connection (node-postgres and PGlite answer `{ rows }`, tedious an array). */
 export async function sql<T = Record<string, unknown>>(db: Knex, text: string, bindings: readonly Knex.Value[] = []): Promise<T[]> {
-  return (await db.raw<{ rows: T[] }>(text, bindings)).rows;
+  const result = (await db.raw(text, bindings)) as { rows: T[] } | T[];
+  return Array.isArray(result) ? result : result.rows;
 }
 
-/** `count(*)` of a raw SQL query, as a number on both node-postgres and PGlite. */
+/** `count(*)` of a raw SQL query, as a number on every backend. */
 export async function count(db: Knex, from: string, bindings: readonly Knex.Value[] = []): Promise<number> {
   const [row] = await sql<{ n: string | number }>(db, `select count(*) as n from ${from}`, bindings);
   return Number(row?.n);
+}
+
+/** Whether the test's knex speaks T-SQL. */
+export function isMssql(db: Knex): boolean {
+  return (db.client as { dialect?: string }).dialect === 'mssql';
+}
+
+/** Rows of a query built with knex's builder (the same call on every backend). */
+export async function rowsOf<T = Record<string, unknown>>(qb: Knex.QueryBuilder): Promise<T[]> {
+  return (await qb) as T[];
+}
+
+/** SQL fragments a test's own check queries need, written for the backend's dialect. */
+export interface TestSql {
+  /** `select … <top>`-less queries end with this to keep the first n rows (`limit n` / `offset 0 rows fetch …`). */
+  first(n: number): string;
+  /** Start of a select that keeps n rows on SQL Server (`top (n)`), empty on PostgreSQL. */
+  top(n: number): string;
+  /** A case-sensitive LIKE (SQL Server's default collation ignores case). */
+  like(column: string, pattern: string): string;
+  ilike(column: string, pattern: string): string;
+  /** An ORDER BY term with NULLs placed as PostgreSQL's NULLS FIRST / LAST. */
+  order(column: string, direction: 'asc' | 'desc', nulls: 'first' | 'last'): string;
+  readonly false: string;
+  readonly true: string;
+}
+
+export function testSql(db: Knex): TestSql {
+  const lit = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+  if (!isMssql(db)) {
+    return {
+      first: (n) => `limit ${n}`,
+      top: () => '',
+      like: (c, p) => `${c} like ${lit(p)}`,
+      ilike: (c, p) => `${c} ilike ${lit(p)}`,
+      order: (c, d, n) => `${c} ${d} nulls ${n}`,
+      false: 'false',
+      true: 'true',
+    };
+  }
+  return {
+    first: () => '',
+    top: (n) => `top (${n})`,
+    like: (c, p) => `${c} collate Latin1_General_CS_AS like N${lit(p)}`,
+    ilike: (c, p) => `${c} collate Latin1_General_CI_AS like N${lit(p)}`,
+    order: (c, d, n) => `case when ${c} is null then ${n === 'first' ? 0 : 1} else ${n === 'first' ? 1 : 0} end, ${c} ${d}`,
+    false: '0',
+    true: '1',
+  };
 }

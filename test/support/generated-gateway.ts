@@ -20,6 +20,8 @@ import { serializeDocument } from '../../src/openapi/generate/serialize-document
 export interface GeneratedGatewayOptions {
   /** A PostgreSQL URL, or undefined for in-memory PGlite. */
   readonly url: string | undefined;
+  /** The URL's client (default pg): mssql for a SQL Server URL. */
+  readonly client?: 'pg' | 'mssql';
   readonly sourceName: string;
   readonly seed: (db: Knex) => Promise<unknown>;
   readonly init?: GenerateFromSourceOptions;
@@ -46,7 +48,8 @@ export async function generateAndServe(options: GeneratedGatewayOptions): Promis
     raw: {
       spec: specPath,
       sources: {
-        [options.sourceName]: options.url === undefined ? { client: 'pglite', connection: 'memory://' } : { client: 'pg', connection: options.url },
+        [options.sourceName]:
+          options.url === undefined ? { client: 'pglite', connection: 'memory://' } : { client: options.client ?? 'pg', connection: options.url },
       },
       log: { level: 'error', requests: false },
       // As in the CRUD suites: the contract is under test here, not authentication or limits.

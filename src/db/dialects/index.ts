@@ -1,6 +1,6 @@
 // The one place a data source's client name picks its dialect.
 import type { SourceClient } from '../../config/types.js';
-import { ConfigError } from '../../errors/app-error.js';
+import { createMssqlDialect } from './mssql/index.js';
 import { createPostgresDialect } from './postgres/index.js';
 import type { Dialect } from './types.js';
 
@@ -10,8 +10,6 @@ export function dialectFor(client: SourceClient, sourceName: string): Dialect {
     case 'pglite':
       return createPostgresDialect();
     case 'mssql':
-      throw new ConfigError([
-        `sources.${sourceName}.client: the SQL Server dialect is not part of this release; use pg or pglite`,
-      ]);
+      return createMssqlDialect(sourceName);
   }
 }

@@ -1,12 +1,13 @@
 // Introspected catalog → a complete OpenAPI 3.1 document with x-gatehouse bindings, plus notes for the operator.
 import { camelCase } from 'change-case';
-import type { DbCatalog, DbRelation } from '../../db/dialects/types.js';
+import type { DbCatalog, DbRelation } from '../../db/catalog.js';
 import type { JsonSchema } from '../resource.js';
 import { buildEntitySchema } from './entity-schema.js';
 import { entityNames, propertyNames, resourceNames, type NamingStyle, type Rename } from './naming.js';
 import { collectionPathItem, itemPathItem, type OperationName, type ResourcePlan } from './path-items.js';
 import { chooseKey, type RelationKey } from './relation-key.js';
 import { PROBLEM_SCHEMA, sharedComponents } from './shared-components.js';
+import { unmappedReason } from './type-mapping.js';
 
 export interface BuildOptions {
   /** The source name the bindings refer to (a key of `sources:` in the configuration). */
@@ -116,7 +117,9 @@ export function buildDocument(catalog: DbCatalog, options: BuildOptions): BuiltD
         level: 'warning',
         code: 'unmapped_type',
         relation: p.qualified,
-        message: `column "${column.name}" has type ${column.dataType}, which has no JSON mapping: its property accepts any value`,
+        message: `column "${column.name}" has type ${column.dataType}, which has no JSON mapping: its property accepts any value${
+          unmappedReason(column) ? ` (${unmappedReason(column)})` : ''
+        }`,
       });
     }
     schemas[p.entity] = entity.schema;

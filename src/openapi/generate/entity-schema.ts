@@ -1,5 +1,5 @@
 // One relation → its entity schema (components.schemas): properties, required, read-only, descriptions, extensions.
-import type { DbColumn, DbRelation } from '../../db/dialects/types.js';
+import type { DbColumn, DbRelation } from '../../db/catalog.js';
 import type { JsonSchema } from '../resource.js';
 import { isJsonColumn, literalDefault, mapColumn } from './type-mapping.js';
 

@@ -1,5 +1,5 @@
 // Reads a source's catalog through its dialect, turning "cannot connect" into a clear SourceInputError.
-import type { DbCatalog } from '../../db/dialects/types.js';
+import type { DbCatalog } from '../../db/catalog.js';
 import type { DataSource } from '../../db/sources.js';
 import { didYouMean } from '../../util/did-you-mean.js';
 import { SourceInputError } from './source-input-error.js';

@@ -1,5 +1,5 @@
 // Database column → JSON Schema property: the documented type-mapping rule that `gatehouse init` applies.
-import type { DbColumn } from '../../db/dialects/types.js';
+import type { DbColumn } from '../../db/catalog.js';
 import type { JsonSchema } from '../resource.js';
 
 /**
@@ -30,6 +30,24 @@ import type { JsonSchema } from '../resource.js';
  * | inet, cidr, macaddr, macaddr8    | string                                                               |
  * | T[] (any dimension)              | array whose items follow the rule for T                              |
  * | anything else                    | any value, reported by init as unmapped                              |
+ *
+ * SQL Server sources (docs/sql-server.md):
+ *
+ * | SQL Server type                                   | JSON Schema                                             |
+ * |---------------------------------------------------|---------------------------------------------------------|
+ * | tinyint, smallint, int                            | integer with the type's minimum / maximum               |
+ * | bigint                                            | string, format int64                                    |
+ * | decimal(p,s), numeric(p,s)                        | string, format decimal, pattern for p and s             |
+ * | money, smallmoney                                 | string, format decimal, four fraction digits            |
+ * | float, real                                       | number, format double / float                           |
+ * | bit                                               | boolean                                                 |
+ * | char, varchar, nchar, nvarchar (n or max), text, ntext, xml, sysname | string (maxLength n)                 |
+ * | uniqueidentifier                                  | string, format uuid                                     |
+ * | date / time                                       | string, format date / time                              |
+ * | datetime, datetime2, smalldatetime, datetimeoffset | string, format date-time                               |
+ * | binary, varbinary, image                          | string, format byte, contentEncoding base64             |
+ * | rowversion (timestamp)                            | string, format byte, read-only                          |
+ * | hierarchyid, sql_variant, geography, geometry     | unmapped: init reports them, with the reason            |
  *
  * A nullable column adds `null` to `type` (and to `enum`). Identity, serial and generated columns are
  * `readOnly`. A literal default becomes `default`; an expression default (`now()`) is described instead.
@@ -62,7 +80,75 @@ export function mapColumn(column: DbColumn): MappedColumn {
   return { schema: column.nullable ? withNull(valueSchema) : valueSchema, unmapped };
 }
 
+const MSSQL_INT_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  tinyint: [0, 255],
+  smallint: [-32768, 32767],
+  int: [-2147483648, 2147483647],
+};
+
+const MSSQL_STRING_TYPES = new Set(['char', 'varchar', 'nchar', 'nvarchar', 'text', 'ntext', 'xml', 'sysname']);
+
+/** SQL Server types with no JSON equivalent, and why (init reports them as unmapped). */
+export const MSSQL_UNSUPPORTED: Readonly<Record<string, string>> = {
+  hierarchyid: 'a CLR type the driver returns as raw bytes; expose it through a view that converts it with ToString()',
+  sql_variant: 'its type varies per row; expose it through a view that casts it to one type',
+  geography: 'a spatial CLR type; expose it through a view that converts it with STAsText()',
+  geometry: 'a spatial CLR type; expose it through a view that converts it with STAsText()',
+};
+
+/** Why a column's type has no mapping, where there is more to say than that. */
+export function unmappedReason(column: DbColumn): string | undefined {
+  return column.typeSystem === 'mssql' ? MSSQL_UNSUPPORTED[column.dataType] : undefined;
+}
+
+function mapMssqlScalar(column: DbColumn): JsonSchema | undefined {
+  const type = column.dataType;
+  const range = MSSQL_INT_RANGES[type];
+  if (range) return { type: 'integer', minimum: range[0], maximum: range[1] };
+  switch (type) {
+    case 'bigint':
+      return { type: 'string', format: 'int64', pattern: '^-?\\d{1,19}$' };
+    case 'decimal':
+    case 'numeric':
+      return { type: 'string', format: 'decimal', pattern: decimalPattern(column.precision, column.scale) };
+    case 'money':
+      return { type: 'string', format: 'decimal', pattern: decimalPattern(19, 4) };
+    case 'smallmoney':
+      return { type: 'string', format: 'decimal', pattern: decimalPattern(10, 4) };
+    case 'float':
+      return { type: 'number', format: 'double' };
+    case 'real':
+      return { type: 'number', format: 'float' };
+    case 'bit':
+      return { type: 'boolean' };
+    case 'uniqueidentifier':
+      return { type: 'string', format: 'uuid' };
+    case 'date':
+      return { type: 'string', format: 'date' };
+    case 'time':
+      return { type: 'string', format: 'time' };
+    case 'datetime':
+    case 'datetime2':
+    case 'smalldatetime':
+    case 'datetimeoffset':
+      return { type: 'string', format: 'date-time' };
+    case 'binary':
+    case 'varbinary':
+    case 'image':
+    case 'rowversion':
+    case 'timestamp':
+      return { type: 'string', format: 'byte', contentEncoding: 'base64' };
+    default:
+      break;
+  }
+  if (MSSQL_STRING_TYPES.has(type)) {
+    return column.maxLength === undefined ? { type: 'string' } : { type: 'string', maxLength: column.maxLength };
+  }
+  return undefined;
+}
+
 function mapScalar(column: DbColumn): JsonSchema | undefined {
+  if (column.typeSystem === 'mssql') return mapMssqlScalar(column);
   const type = column.dataType;
   const range = INT_RANGES[type];
   if (range) return { type: 'integer', minimum: range[0], maximum: range[1] };
@@ -106,7 +192,7 @@ function mapScalar(column: DbColumn): JsonSchema | undefined {
 
 /** Whether the column holds JSON documents (the planner then sends values as JSON text). */
 export function isJsonColumn(column: DbColumn): boolean {
-  return column.dataType === 'json' || column.dataType === 'jsonb';
+  return column.typeSystem !== 'mssql' && (column.dataType === 'json' || column.dataType === 'jsonb');
 }
 
 /** numeric(p,s): at most p−s digits before the point and s after it; unconstrained: any decimal. */

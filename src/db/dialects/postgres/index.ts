@@ -5,9 +5,11 @@ import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import type { SourceConfig } from '../../../config/types.js';
 import type { DbRow } from '../../../query/types.js';
-import type { Dialect, DriverResult, DriverStatement, InsertSpec } from '../types.js';
+import type { DriverResult, DriverStatement } from '../../driver.js';
+import type { Dialect, InsertSpec, StatementGroup } from '../types.js';
 import { translatePostgresError } from './errors.js';
 import { introspectPostgres } from './introspect.js';
+import { postgresStatistics } from './statistics.js';
 import { postgresTextParsers } from './type-parsers.js';
 
 export function createPostgresDialect(): Dialect {
@@ -15,20 +17,32 @@ export function createPostgresDialect(): Dialect {
     name: 'postgres',
     defaultSchema: 'public',
     knexConfig: (source) => (source.client === 'pglite' ? pgliteConfig(source) : pgConfig(source)),
-    whereILike(qb, column, pattern, negate) {
-      if (negate) qb.whereNot(column, 'ilike', pattern);
-      else qb.where(column, 'ilike', pattern);
+    transaction: { begin: 'BEGIN', commit: 'COMMIT', rollback: 'ROLLBACK' },
+    wherePattern(qb, column, pattern, caseInsensitive) {
+      qb.where(column, caseInsensitive ? 'ilike' : 'like', pattern);
     },
-    buildInsert: buildPostgresInsert,
-    candidates(db, table, rows) {
+    orderBy(qb, column, direction, nulls) {
+      qb.orderBy(column, direction, nulls);
+    },
+    returning(qb, columns) {
+      qb.returning(columns as string[]);
+    },
+    buildInsert: (db, spec) => ({ statements: [buildPostgresInsert(db, spec)], atomic: false }) satisfies StatementGroup,
+    candidates(db, table, _columns, rows) {
       // The row type of the table itself types the values, so comparisons behave as on stored rows (char padding,
       // numeric, collation); columns a row does not give are null.
       const type = table.schema ? `${table.schema}.${table.name}` : table.name;
       return db.select('*').from(db.raw('jsonb_populate_recordset(null::??, ?::jsonb) as candidate', [type, rows]));
     },
     run: runPostgres,
-    translateError: translatePostgresError,
+    translateError: async (err) => translatePostgresError(err),
+    // A deadlock victim's or a serialization failure's transaction is undone whole: the plan may run again.
+    retryable: (err) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      return code === '40P01' || code === '40001';
+    },
     introspect: introspectPostgres,
+    statistics: postgresStatistics,
   };
 }
 

@@ -1,6 +1,6 @@
 // PostgreSQL introspection from pg_catalog: relations, columns, keys, foreign keys, enums, comments, row estimates.
 import type { Knex } from 'knex';
-import type { DbCatalog, DbColumn, DbForeignKey, DbRelation, IntrospectOptions } from '../types.js';
+import type { DbCatalog, DbColumn, DbForeignKey, DbRelation, IntrospectOptions } from '../../catalog.js';
 
 interface RelationRow {
   oid: number;
