@@ -159,19 +159,17 @@ function insertMissing(
 }
 
 /**
- * Rows not written anywhere, typed as the table's columns: OPENJSON gives each value as text, and a UNION ALL with
- * an empty select of the same columns makes SQL Server convert them to the columns' types and collations (a
- * column's type outranks nvarchar), so a row rule compares them as it compares stored values.
+ * Rows not written anywhere, typed as the table's columns: OPENJSON gives each value as text (one row per property,
+ * gathered back into one row per candidate: no JSON paths, which would have to quote every column name), and a
+ * UNION ALL with an empty select of the same columns makes SQL Server convert them to the columns' types and
+ * collations (a column's type outranks nvarchar), so a row rule compares them as it compares stored values.
  */
 export function mssqlCandidates(db: Db, table: TableTarget, columns: readonly string[], rows: string): Knex.QueryBuilder {
   const from = table.schema ? db.withSchema(table.schema) : db;
   const typed = from.select(columns as string[]).from(table.name).limit(0);
-  const shape = columns.map((c) => `?? nvarchar(max) ${jsonPathLiteral(c)}`).join(', ');
-  const given = db.select(columns as string[]).from(db.raw(`openjson(?) with (${shape}) as given`, [rows, ...columns]));
+  const given = db
+    .select(columns.map((c) => db.raw('max(case when property.[key] = ? then property.[value] end) as ??', [c, c])))
+    .from(db.raw('openjson(?) as candidate cross apply openjson(candidate.[value]) as property', [rows]))
+    .groupBy('candidate.key');
   return db.select('*').from(typed.unionAll(given, true).as('candidate'));
-}
-
-/** `'$."name"'` as a T-SQL literal: the JSON path quotes the name; the literal doubles single quotes. */
-function jsonPathLiteral(column: string): string {
-  return `N'$."${column.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/'/g, "''")}"'`;
 }
