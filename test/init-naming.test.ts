@@ -1,7 +1,7 @@
 // API names that `gatehouse init` gives database identifiers: case styles, unsafe and reserved names, collisions.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { entityNames, propertyNames, resourceNames } from '../src/openapi/generate/naming.js';
+import { entityNames, propertyNames, resourceNames } from '../src/init/naming.js';
 
 describe('init naming', () => {
   it('when columns are legacy upper-case or spaced, then camelCase and snake_case API names follow them', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DbColumn } from '../src/db/catalog.js';
-import { literalDefault, mapColumn, unmappedReason } from '../src/openapi/generate/type-mapping.js';
+import { literalDefault, mapColumn, unmappedReason } from '../src/init/type-mapping.js';
 
 function column(dataType: string, extra: Partial<DbColumn> = {}): DbColumn {
   return {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { createDataSources, type DataSources } from '../src/db/sources.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { detectDrift } from '../src/openapi/drift.js';
+import { detectDrift } from '../src/drift/drift.js';
 import { loadSpecFile } from '../src/openapi/load-spec.js';
 import { ERP_SPEC } from './support/gateway.js';
 import { freshMssqlDatabase, testMssql } from './support/mssql-env.js';

@@ -1,7 +1,7 @@
 // Progress bars on stderr (cli-progress), drawn only when stderr is a terminal: a CI log or a pipe gets no
 // redrawn lines, only the commands' own summaries. Silent under --quiet.
 import cliProgress from 'cli-progress';
-import type { InitProgress } from '../openapi/generate/generate-from-source.js';
+import type { InitProgress } from '../init/generate-from-source.js';
 
 export interface ProgressBar extends InitProgress {
   stop(): void;

@@ -14,8 +14,8 @@ import {
   generateFromSource,
   type GenerateFromSourceOptions,
   type GeneratedSpec,
-} from '../../src/openapi/generate/generate-from-source.js';
-import { serializeDocument } from '../../src/openapi/generate/serialize-document.js';
+} from '../../src/init/generate-from-source.js';
+import { serializeDocument } from '../../src/init/serialize-document.js';
 
 export interface GeneratedGatewayOptions {
   /** A PostgreSQL URL, or undefined for in-memory PGlite. */

@@ -1,8 +1,8 @@
 // `gatehouse check`: report drift between the OpenAPI document and the live databases; exit 1 on a breaking change.
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDataSources } from '../../db/sources.js';
-import { detectDrift, type DriftReport } from '../../openapi/drift.js';
-import { SourceInputError } from '../../openapi/generate/source-input-error.js';
+import { detectDrift, type DriftReport } from '../../drift/drift.js';
+import { SourceInputError } from '../../init/source-input-error.js';
 import { loadSpecFile } from '../../openapi/load-spec.js';
 import { didYouMean } from '../../util/did-you-mean.js';
 import { configOption, loadCliConfig } from '../cli-config.js';

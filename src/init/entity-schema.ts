@@ -1,6 +1,6 @@
 // One relation → its entity schema (components.schemas): properties, required, read-only, descriptions, extensions.
-import type { DbColumn, DbRelation } from '../../db/catalog.js';
-import type { JsonSchema } from '../resource.js';
+import type { DbColumn, DbRelation } from '../db/catalog.js';
+import type { JsonSchema } from '../openapi/resource.js';
 import { isJsonColumn, literalDefault, mapColumn } from './type-mapping.js';
 
 /** What every generated property carries until an operator classifies it (public, internal, confidential, pii, …). */

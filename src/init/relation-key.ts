@@ -1,5 +1,5 @@
 // Which columns identify a relation's rows in the generated binding: primary key, else a unique key, else none.
-import type { DbColumn, DbRelation } from '../../db/catalog.js';
+import type { DbColumn, DbRelation } from '../db/catalog.js';
 import { mapColumn } from './type-mapping.js';
 
 export type RelationKey =

@@ -1,7 +1,7 @@
 // API names for database identifiers: case style, transliteration, unsafe and reserved names, collisions — deterministic.
 import anyAscii from 'any-ascii';
 import { camelCase, kebabCase, pascalCase, snakeCase } from 'change-case';
-import { RESERVED_PARAMS } from '../../query/parse-read.js';
+import { RESERVED_PARAMS } from '../query/parse-read.js';
 
 export type NamingStyle = 'camel' | 'snake';
 

@@ -1,7 +1,7 @@
 // Worker side of init's self-check: loads slices of the generated document with the spec loader, in a heap of its own.
 import { parentPort } from 'node:worker_threads';
-import { SpecError } from '../../errors/app-error.js';
-import { loadSpec } from '../load-spec.js';
+import { SpecError } from '../errors/app-error.js';
+import { loadSpec } from '../openapi/load-spec.js';
 
 export type VerifyRequest = { readonly slice: Record<string, unknown> };
 export type VerifyReply =

@@ -1,10 +1,10 @@
 // `gatehouse init` without the CLI: introspect a source, select relations, build the document, prove it loads and binds.
 import { Worker } from 'node:worker_threads';
-import type { DataSource, DataSources } from '../../db/sources.js';
-import { SpecError } from '../../errors/app-error.js';
-import { checkBindings } from '../check-bindings.js';
-import { loadSpec, type LoadedSpec } from '../load-spec.js';
-import type { Operation, Resource } from '../resource.js';
+import type { DataSource, DataSources } from '../db/sources.js';
+import { SpecError } from '../errors/app-error.js';
+import { checkBindings } from '../openapi/check-bindings.js';
+import { loadSpec, type LoadedSpec } from '../openapi/load-spec.js';
+import type { Operation, Resource } from '../openapi/resource.js';
 import { buildDocument, type BuiltDocument } from './build-document.js';
 import { defaultSchemaOf, introspectSource, requireSchemas } from './introspect-source.js';
 import type { NamingStyle } from './naming.js';

@@ -1,7 +1,7 @@
 // Introspected catalog → a complete OpenAPI 3.1 document with x-gatehouse bindings, plus notes for the operator.
 import { camelCase } from 'change-case';
-import type { DbCatalog, DbRelation } from '../../db/catalog.js';
-import type { JsonSchema } from '../resource.js';
+import type { DbCatalog, DbRelation } from '../db/catalog.js';
+import type { JsonSchema } from '../openapi/resource.js';
 import { buildEntitySchema } from './entity-schema.js';
 import { entityNames, propertyNames, resourceNames, type NamingStyle, type Rename } from './naming.js';
 import { collectionPathItem, itemPathItem, type OperationName, type ResourcePlan } from './path-items.js';

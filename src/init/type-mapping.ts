@@ -1,6 +1,6 @@
 // Database column → JSON Schema property: the documented type-mapping rule that `gatehouse init` applies.
-import type { DbColumn } from '../../db/catalog.js';
-import type { JsonSchema } from '../resource.js';
+import type { DbColumn } from '../db/catalog.js';
+import type { JsonSchema } from '../openapi/resource.js';
 
 /**
  * The mapping rule (also in docs/type-mapping.md). Values that JSON numbers would round travel as strings with a

@@ -1,5 +1,5 @@
 // The parts every generated document shares: query parameters, the problem response, the bearer scheme.
-import type { JsonSchema } from '../resource.js';
+import type { JsonSchema } from '../openapi/resource.js';
 
 export const PROBLEM_SCHEMA = 'Problem';
 export const PROBLEM_RESPONSE = 'Problem';

@@ -1,6 +1,6 @@
 // --include / --exclude globs over introspected relations (matched against `name` and `schema.name`, ignoring case).
 import picomatch from 'picomatch';
-import type { DbRelation } from '../../db/catalog.js';
+import type { DbRelation } from '../db/catalog.js';
 
 export interface RelationFilter {
   /** Keep only relations matching one of these (all when empty). */

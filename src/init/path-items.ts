@@ -1,5 +1,5 @@
 // One resource → its collection and item path items: bindings, operations, scopes, responses and links.
-import type { JsonSchema } from '../resource.js';
+import type { JsonSchema } from '../openapi/resource.js';
 import { PROBLEM_RESPONSE } from './shared-components.js';
 
 export interface ResourcePlan {

@@ -1,7 +1,7 @@
 // Reads a source's catalog through its dialect, turning "cannot connect" into a clear SourceInputError.
-import type { DbCatalog } from '../../db/catalog.js';
-import type { DataSource } from '../../db/sources.js';
-import { didYouMean } from '../../util/did-you-mean.js';
+import type { DbCatalog } from '../db/catalog.js';
+import type { DataSource } from '../db/sources.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { SourceInputError } from './source-input-error.js';
 
 /** The schema unqualified names mean on this source (configured, else the dialect's). */

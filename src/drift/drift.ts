@@ -2,10 +2,10 @@
 import { findRelation, type DbCatalog, type DbColumn, type DbRelation } from '../db/catalog.js';
 import type { DataSources } from '../db/sources.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { introspectSource, defaultSchemaOf } from './generate/introspect-source.js';
-import { mapColumn } from './generate/type-mapping.js';
-import type { LoadedSpec } from './load-spec.js';
-import type { JsonSchema, Operation, Resource, ResourceColumn } from './resource.js';
+import { introspectSource, defaultSchemaOf } from '../init/introspect-source.js';
+import { mapColumn } from '../init/type-mapping.js';
+import type { LoadedSpec } from '../openapi/load-spec.js';
+import type { JsonSchema, Operation, Resource, ResourceColumn } from '../openapi/resource.js';
 
 export type DriftSeverity = 'error' | 'info';
 
