@@ -1,8 +1,8 @@
 // The one test command: provisions PostgreSQL (and Redis, BIND, a SQL Server TDS endpoint), runs test/**/*.test.ts
-// with node:test, and cleans up.
+// with node:test, and cleans up. With --unit (`npm run test:unit`) it provisions nothing and runs only UNIT_SUITES.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { babelfishTools, installBabelfish, startBabelfish, type TdsServer } from '../test/support/babelfish.js';
@@ -11,6 +11,8 @@ import { ensureDebianPackage } from '../test/support/debian.js';
 import { findPostgresBin, startPostgres, type PgServer } from '../test/support/postgres.js';
 import { ensureRedisServer } from '../test/support/redis.js';
 import { ensureChromium } from '../test/support/chromium.js';
+import { UNIT_RUN_ENV } from '../test/support/unit-run.js';
+import { UNIT_SUITES } from './unit-suites.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const inCI = process.env.CI === 'true';
@@ -109,7 +111,42 @@ function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 15);
 }
 
+/** Spawns node's test runner on `files` and resolves with its exit code (killed by `signal` when one arrives). */
+function runNodeTest(files: readonly string[], options: { concurrency: number; env: NodeJS.ProcessEnv }, started: (child: ChildProcess) => void): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${options.concurrency}`, ...files],
+    { cwd: root, stdio: 'inherit', env: options.env },
+  );
+  started(child);
+  return new Promise<number>((resolveCode) => {
+    child.on('error', (err) => {
+      console.error(`test: could not run node --test: ${err.message}`);
+      resolveCode(1);
+    });
+    child.on('exit', (exitCode, signal) => resolveCode(exitCode ?? signalExitCode(signal ?? 'SIGTERM')));
+  });
+}
+
+/**
+ * The unit suites alone: nothing provisioned, files in parallel (they share no server). The support modules refuse
+ * (rather than skip) when a unit suite asks for PostgreSQL, Redis or another server, so the list cannot rot quietly.
+ */
+async function runUnit(filters: string[]): Promise<never> {
+  const files = filters.length === 0 ? [...UNIT_SUITES] : UNIT_SUITES.filter((file) => filters.some((f) => file.includes(f)));
+  if (files.length === 0) fail(`no unit suites match ${JSON.stringify(filters)}`);
+  const missing = files.filter((file) => !testFiles([]).includes(file));
+  if (missing.length > 0) fail(`scripts/unit-suites.ts names files that do not exist: ${missing.join(', ')}`);
+  const env: NodeJS.ProcessEnv = { ...process.env, [UNIT_RUN_ENV]: '1' };
+  for (const name of ['GATEHOUSE_TEST_PG_URL', 'GATEHOUSE_TEST_MSSQL_URL']) delete env[name];
+  let child: ChildProcess | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child?.kill(signal));
+  const code = await runNodeTest(files, { concurrency: Math.max(2, availableParallelism()), env }, (c) => (child = c));
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--unit') await runUnit(process.argv.slice(3));
   const files = testFiles(process.argv.slice(2));
   if (files.length === 0) fail(`no test files match ${JSON.stringify(process.argv.slice(2))}`);
 
@@ -150,19 +187,7 @@ async function main(): Promise<void> {
   if (signalled) return;
 
   // Concurrency 1: suites share one server, and fault-injection tests must not surprise each other.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
-    { cwd: root, stdio: 'inherit', env: process.env },
-  );
-  tests.child = child;
-  const code = await new Promise<number>((resolveCode) => {
-    child.on('error', (err) => {
-      console.error(`test: could not run node --test: ${err.message}`);
-      resolveCode(1);
-    });
-    child.on('exit', (exitCode, signal) => resolveCode(exitCode ?? signalExitCode(signal ?? 'SIGTERM')));
-  });
+  const code = await runNodeTest(files, { concurrency: 1, env: process.env }, (child) => (tests.child = child));
 
   // Quietly: the runner's summary must stay the last thing printed.
   await Promise.all([server?.destroy().catch(() => {}), tds?.destroy().catch(() => {})]);

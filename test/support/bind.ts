@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDebianPackage, type EnsureResult } from './debian.js';
 import { freePort, waitForExit } from './processes.js';
+import { refuseInUnitRun } from './unit-run.js';
 
 export const NAMED = '/usr/sbin/named';
 export const DIG = '/usr/bin/dig';
@@ -52,6 +53,7 @@ export function ensureBind(): EnsureResult {
 
 /** Why BIND tests must skip, or undefined when they can run. scripts/test.ts decides once per run. */
 export function bindSkipReason(): string | undefined {
+  refuseInUnitRun('BIND');
   if (process.env.GATEHOUSE_TEST_BIND_SKIP) return process.env.GATEHOUSE_TEST_BIND_SKIP;
   if (existsSync(NAMED)) return undefined;
   return `${NAMED} not found (Debian package bind9 is not installed): run tests with \`npm test\`, which installs it`;

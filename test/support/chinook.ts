@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'pg';
 import { createDatabase } from './postgres.js';
+import { refuseInUnitRun } from './unit-run.js';
 
 const SQL_FILE = 'Chinook_PostgreSql.sql';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,6 +24,7 @@ export function chinookDir(): string | undefined {
 
 /** Why Chinook can't be loaded, or undefined if it can. */
 export function chinookSkipReason(): string | undefined {
+  refuseInUnitRun('The Chinook dataset');
   const dir = expectedDir();
   const source = process.env.GATEHOUSE_DATASETS ? 'GATEHOUSE_DATASETS' : 'the default ../shared/datasets';
   if (!existsSync(dir)) return `Chinook dataset folder ${dir} does not exist (from ${source})`;

@@ -1,6 +1,7 @@
 // Debian's chromium for tests that open a page in a real browser (through playwright-core, which downloads nothing).
 import { existsSync } from 'node:fs';
 import { ensureDebianPackage, type EnsureResult } from './debian.js';
+import { refuseInUnitRun } from './unit-run.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -11,6 +12,7 @@ export function ensureChromium(): EnsureResult {
 
 /** Why browser tests must skip, or undefined when they can run. */
 export function chromiumSkipReason(): string | undefined {
+  refuseInUnitRun('Chromium');
   if (process.env.GATEHOUSE_TEST_CHROMIUM_SKIP) return process.env.GATEHOUSE_TEST_CHROMIUM_SKIP;
   if (existsSync(CHROMIUM)) return undefined;
   return `${CHROMIUM} not found (Debian package chromium is not installed): run tests with \`npm test\`, which installs it`;

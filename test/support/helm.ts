@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { refuseInUnitRun } from './unit-run.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const chartDir = path.join(projectRoot, 'helm', 'gatehouse');
@@ -41,6 +42,7 @@ export function findHelm(): HelmTool {
 
 /** The helm the tests must use: under CI=true a missing helm is a failure, elsewhere a skip with its reason. */
 export function helmOrSkip(): { helm?: string; skip?: string } {
+  refuseInUnitRun('helm');
   const tool = findHelm();
   if (tool.ok) return { helm: tool.helm };
   if (process.env.CI === 'true') throw new Error(`helm is required under CI=true: ${tool.reason}`);

@@ -3,11 +3,13 @@ import { randomBytes } from 'node:crypto';
 import knex, { type Knex } from 'knex';
 import { createMssqlDialect } from '../../src/db/dialects/mssql/index.js';
 import type { SourceConfig } from '../../src/config/types.js';
+import { refuseInUnitRun } from './unit-run.js';
 
 export type MssqlKind = 'babelfish' | 'sqlserver';
 
 /** Admin URL of the endpoint and what it is, or the exact reason suites must skip. */
 export function testMssql(): { adminUrl: string; kind: MssqlKind } | { skip: string } {
+  refuseInUnitRun('SQL Server');
   const adminUrl = process.env.GATEHOUSE_TEST_MSSQL_URL;
   if (adminUrl) return { adminUrl, kind: process.env.GATEHOUSE_TEST_MSSQL_KIND === 'sqlserver' ? 'sqlserver' : 'babelfish' };
   return {

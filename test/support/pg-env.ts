@@ -1,9 +1,11 @@
 // The shared PostgreSQL server that scripts/test.ts starts, as seen from inside a test file.
 import { randomBytes } from 'node:crypto';
 import { createDatabase } from './postgres.js';
+import { refuseInUnitRun } from './unit-run.js';
 
 /** Admin URL of the runner's server, or the exact reason suites must skip. */
 export function testPostgres(): { adminUrl: string } | { skip: string } {
+  refuseInUnitRun('PostgreSQL');
   const adminUrl = process.env.GATEHOUSE_TEST_PG_URL;
   if (adminUrl) return { adminUrl };
   return {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackage, type EnsureResult } from './debian.js';
 import { freePort, waitForExit } from './processes.js';
+import { refuseInUnitRun } from './unit-run.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 const READY_TIMEOUT_MS = 15_000;
@@ -35,6 +36,7 @@ export function ensureRedisServer(): EnsureResult {
 
 /** Why Redis tests must skip, or undefined when they can run. scripts/test.ts decides once per run. */
 export function redisSkipReason(): string | undefined {
+  refuseInUnitRun('Redis');
   if (process.env.GATEHOUSE_TEST_REDIS_SKIP) return process.env.GATEHOUSE_TEST_REDIS_SKIP;
   if (existsSync(REDIS_SERVER)) return undefined;
   return `${REDIS_SERVER} not found (Debian package redis-server is not installed): run tests with \`npm test\`, which installs it`;
