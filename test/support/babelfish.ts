@@ -4,11 +4,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { freePort } from './processes.js';
+import { projectRoot } from './project.js';
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const USER = 'babelfish_user';
 const PASSWORD = '12345678';
 

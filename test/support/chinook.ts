@@ -2,14 +2,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { createDatabase } from './postgres.js';
 import { refuseInUnitRun } from './unit-run.js';
+import { projectRoot } from './project.js';
 
 const SQL_FILE = 'Chinook_PostgreSql.sql';
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function expectedDir(): string {
   const datasets = process.env.GATEHOUSE_DATASETS || join(projectRoot, '..', 'shared', 'datasets');

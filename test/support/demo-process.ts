@@ -1,7 +1,7 @@
 // Runs `gatehouse demo` as a user does (a child process) and reads its address and token from the banner.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { projectRoot } from './gateway.js';
+import { projectRoot } from './project.js';
 import { freePort, waitForExit } from './processes.js';
 
 export interface DemoProcess {

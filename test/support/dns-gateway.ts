@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { createDataSources } from '../../src/db/sources.js';
 import { seedErp } from '../../src/demo/erp-schema.js';
-import { ERP_SPEC, projectRoot } from './gateway.js';
+import { ERP_SPEC, projectRoot } from './project.js';
 import { freePort, waitForExit, waitForReady } from './processes.js';
 
 export interface ServedGateway {

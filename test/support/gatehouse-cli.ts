@@ -1,9 +1,8 @@
 // Runs the `gatehouse` command line as a user would (a child process from the source tree) and collects its output.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from './project.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** tsx by URL: `--import tsx` would resolve from the child's working directory, which may be anywhere. */
 const tsxLoader = import.meta.resolve('tsx');
 

@@ -1,46 +1,95 @@
-// Builds a real gateway for tests: one source (PostgreSQL, in-memory PGlite or SQL Server), a spec, limits; optional seeding.
+// The one test gateway: `testConfig()` holds the test defaults (loopback, no auth, no rate limits, quiet logs, the ERP
+// contract on in-memory PGlite), `startGateway()` seeds its source and serves it on 127.0.0.1.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Knex } from 'knex';
+import knex, { type Knex } from 'knex';
 import supertest from 'supertest';
+import type { Auditor } from '../../src/audit/auditor.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { GatehouseConfig } from '../../src/config/types.js';
-import { createDataSources } from '../../src/db/sources.js';
+import { createDataSources, type DataSource } from '../../src/db/sources.js';
+import { seedErp } from '../../src/demo/erp-schema.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { door } from './doors.js';
 import { freshMssqlDatabase, testMssql } from './mssql-env.js';
 import { freshDatabase, testPostgres } from './pg-env.js';
+import { ERP_SPEC, projectRoot } from './project.js';
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const ERP_SPEC = path.join(projectRoot, 'openapi', 'erp.yaml');
+export { ERP_SPEC, projectRoot } from './project.js';
 
+/** A data source for a test gateway; PGlite is in memory unless `dataDir` names its directory. */
 export type TestSource =
   | { readonly client: 'pg'; readonly url: string }
   | { readonly client: 'mssql'; readonly url: string }
-  | { readonly client: 'pglite' };
+  | { readonly client: 'pglite'; readonly dataDir?: string };
 
-export interface TestGatewayOptions {
-  readonly source: TestSource;
-  /** OpenAPI document path (default: the ERP demo contract). */
-  readonly spec?: string;
+/** The audit store: a PostgreSQL URL, or a PGlite data directory. */
+export type TestStore = string | { readonly pglite: string };
+
+export interface TestConfigOptions {
+  /** The data source (default: in-memory PGlite). */
+  readonly source?: TestSource;
   /** Name the spec's bindings use for the source (default `erp`). */
   readonly sourceName?: string;
-  /** Raw `limits:` block, merged over the defaults. */
-  readonly limits?: Record<string, unknown>;
-  /** Raw `server:` block. */
-  readonly server?: Record<string, unknown>;
   /** Extra raw keys for the source (pool, statementTimeoutMs, …). */
   readonly sourceOptions?: Record<string, unknown>;
-  /** Raw `auth:` keys (merged over `{ disabled: true }`). */
+  /** OpenAPI document path (default: the ERP demo contract). */
+  readonly spec?: string;
+  /** The audit store; with one, the audit log is on (strict, no stdout sink, instance `test-instance`). */
+  readonly store?: TestStore;
+  readonly storeOptions?: Record<string, unknown>;
+  /** Raw `audit:` keys, over the test defaults above. */
+  readonly audit?: Record<string, unknown>;
+  /** Raw `server:` keys, over 127.0.0.1 and port 0. */
+  readonly server?: Record<string, unknown>;
+  /** Raw `limits:` block. */
+  readonly limits?: Record<string, unknown>;
+  /** Raw `auth:` section, replacing the default `{ disabled: true }`. */
   readonly auth?: Record<string, unknown>;
-  /** Further raw top-level sections (policies, network, rateLimit, …), replacing the defaults above. */
+  /** Further raw top-level sections (policies, network, rateLimit, …), replacing the defaults. */
   readonly extra?: Record<string, unknown>;
-  /** Runs on the source's knex before the spec's bindings are checked (e.g. `seedErp`). */
+}
+
+/** A gateway configuration through the real loader, with the test defaults. */
+export function testConfig(options: TestConfigOptions = {}): GatehouseConfig {
+  const source = options.source ?? { client: 'pglite' };
+  const connection = source.client === 'pglite' ? (source.dataDir ?? 'memory://') : source.url;
+  const store =
+    options.store === undefined
+      ? undefined
+      : typeof options.store === 'string'
+        ? { client: 'pg', connection: options.store, ...options.storeOptions }
+        : { client: 'pglite', connection: options.store.pglite, ...options.storeOptions };
+  return loadConfig({
+    raw: {
+      server: { host: '127.0.0.1', port: 0, ...options.server },
+      spec: options.spec ?? ERP_SPEC,
+      sources: { [options.sourceName ?? 'erp']: { client: source.client, connection, ...options.sourceOptions } },
+      limits: options.limits ?? {},
+      log: { level: 'error', requests: false },
+      ...(store ? { store, audit: { sink: { stdout: false }, instanceId: 'test-instance', ...options.audit } } : {}),
+      // The CRUD core is tested without authentication or limits; the security suites turn them on.
+      auth: options.auth ?? { disabled: true },
+      rateLimit: { enabled: false },
+      ...options.extra,
+    },
+    env: {},
+    baseDir: projectRoot,
+  });
+}
+
+export interface StartGatewayOptions {
+  readonly config: GatehouseConfig;
+  /** Runs on the (first) source's knex before the spec's bindings are checked (e.g. `seedErp`). */
   readonly seed?: (db: Knex) => Promise<unknown>;
+  /** Runs after the seed, before the gateway starts (e.g. writing the contract from the source, as `gatehouse init` does). */
+  readonly beforeStart?: (source: DataSource) => Promise<unknown>;
 }
 
 export interface TestGateway {
@@ -50,31 +99,21 @@ export interface TestGateway {
   readonly db: Knex;
   /** A supertest client for the gateway, listening on 127.0.0.1 on a free port. */
   readonly http: supertest.Agent;
+  /** The audit log (throws when the configuration has no store). */
+  readonly auditor: Auditor;
+  /** A connection of the test's own to the audit store, for looking behind the API's back (throws without a store). */
+  readonly storeDb: Knex;
   close(): Promise<void>;
 }
 
-export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
-  const sourceName = options.sourceName ?? 'erp';
-  const connection = options.source.client === 'pglite' ? 'memory://' : options.source.url;
-  const config = loadConfig({
-    raw: {
-      server: { host: '127.0.0.1', port: 0, ...options.server },
-      spec: options.spec ?? ERP_SPEC,
-      sources: { [sourceName]: { client: options.source.client, connection, ...options.sourceOptions } },
-      limits: options.limits ?? {},
-      log: { level: 'error', requests: false },
-      // The CRUD core is tested without authentication or limits; the security suites turn them on.
-      auth: { disabled: true, ...options.auth },
-      rateLimit: { enabled: false },
-      ...options.extra,
-    },
-    env: {},
-    baseDir: projectRoot,
-  });
+export async function startGateway(options: StartGatewayOptions): Promise<TestGateway> {
+  const { config } = options;
   const sources = createDataSources(config.sources);
-  const db = sources.get(sourceName)!.db;
+  const source = sources.get(Object.keys(config.sources)[0]!)!;
+  const { db } = source;
   try {
     if (options.seed) await options.seed(db);
+    if (options.beforeStart) await options.beforeStart(source);
   } catch (err) {
     await sources.destroy();
     throw err;
@@ -86,17 +125,69 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  // A PGlite store holds its directory exclusively, so the test reads it through the gateway's own knex.
+  const ownStoreDb =
+    config.store?.client === 'pg' ? knex({ client: 'pg', connection: config.store.connection, pool: { min: 0, max: 2 } }) : undefined;
+  const noStore = (): never => assert.fail('this test gateway has no audit store: give testConfig({ store })');
   return {
     gateway,
     config,
     db,
     http: supertest.agent(`http://127.0.0.1:${port}`),
+    get auditor() {
+      return gateway.auditor ?? noStore();
+    },
+    get storeDb() {
+      return ownStoreDb ?? gateway.auditor?.store.db ?? noStore();
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
+      await ownStoreDb?.destroy();
     },
   };
+}
+
+/** What the suites called before testConfig/startGateway; goes once every suite has moved. */
+export function startTestGateway(options: TestConfigOptions & { readonly seed?: (db: Knex) => Promise<unknown> }): Promise<TestGateway> {
+  const { seed, ...rest } = options;
+  return startGateway({ config: testConfig(rest), seed });
+}
+
+const erpTemplates = new Map<number, Promise<string>>();
+
+/**
+ * A PGlite source holding the ERP demo data (`seedErp` at `scale`), opened from a private copy of a data directory
+ * seeded once per test process: a fresh PGlite spends seconds in initdb, a copy opens in a fraction of that. For
+ * suites that start several gateways on the same data; the copy is removed when the process exits.
+ */
+export async function erpPglite(options: { scale?: number } = {}): Promise<TestSource> {
+  const scale = options.scale ?? 1;
+  let template = erpTemplates.get(scale);
+  if (!template) {
+    template = (async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-erp-template-'));
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+      const sources = createDataSources(testConfig({ source: { client: 'pglite', dataDir: dir } }).sources);
+      try {
+        await seedErp(sources.get('erp')!.db, { scale });
+      } finally {
+        await sources.destroy();
+      }
+      return dir;
+    })();
+    erpTemplates.set(scale, template);
+  }
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-erp-'));
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  await cp(await template, dataDir, { recursive: true });
+  return { client: 'pglite', dataDir };
+}
+
+/** Removes a PGlite copy from `erpPglite` once its gateway is closed (otherwise it goes when the process exits). */
+export async function removePglite(source: TestSource): Promise<void> {
+  if (source.client === 'pglite' && source.dataDir) await rm(source.dataDir, { recursive: true, force: true });
 }
 
 /**

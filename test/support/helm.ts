@@ -2,11 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { refuseInUnitRun } from './unit-run.js';
+import { projectRoot } from './project.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const chartDir = path.join(projectRoot, 'helm', 'gatehouse');
 const installScript = path.join(projectRoot, '..', 'shared', 'tools', 'helm', 'install.sh');
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from './gateway.js';
+import { projectRoot } from './project.js';
 
 export interface ScratchCheckout {
   readonly dir: string;

@@ -1,7 +1,7 @@
 // `gatehouse serve` as a child process, as an operator runs it: signals, its JSON log lines, its exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { projectRoot } from './gateway.js';
+import { projectRoot } from './project.js';
 import { waitForExit, waitForReady } from './processes.js';
 
 export interface LogLine {
