@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -43,21 +44,24 @@ interface Page {
 }
 
 describe('auditor API', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let auditor: string;
   let reader: string;
   let started: Date;
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('audit_api_data'),
-      store: await freshDatabase('audit_api_store'),
-      auth: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
-      extra: {
-        policies: {
-          rules: [{ name: 'customers-rw', scopes: ['customers:read'], resource: 'customers', operations: ['read', 'create'] }],
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('audit_api_data') },
+        store: await freshDatabase('audit_api_store'),
+        auth: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
+        extra: {
+          policies: {
+            rules: [{ name: 'customers-rw', scopes: ['customers:read'], resource: 'customers', operations: ['read', 'create'] }],
+          },
         },
-      },
+      }),
+      seed: seedErp,
     });
     auditor = await token('auditor', ['audit:read']);
     reader = await token('alice', ['customers:read', 'customers:write'], 'alice-jti-1');
@@ -224,12 +228,15 @@ describe('auditor API', { skip }, () => {
 });
 
 describe('audit of requests refused by the source allowlist', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('audit_ip_data'),
-      store: await freshDatabase('audit_ip_store'),
-      extra: { network: { allow: ['10.0.0.0/8'] } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('audit_ip_data') },
+        store: await freshDatabase('audit_ip_store'),
+        extra: { network: { allow: ['10.0.0.0/8'] } },
+      }),
+      seed: seedErp,
     });
   });
   after(async () => gw?.close());
