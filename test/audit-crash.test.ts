@@ -12,7 +12,8 @@ import knex, { type Knex } from 'knex';
 import YAML from 'yaml';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { ERP_SPEC, ed25519Pem, projectRoot } from './support/audit-gateway.js';
+import { ed25519Pem } from './support/audit-log.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 import { freePort, waitForExit, waitForReady } from './support/processes.js';
 
 const pg = testPostgres();
