@@ -7,7 +7,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { eventsFor, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { eventsFor } from './support/audit-log.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -21,14 +23,14 @@ interface Statement {
   error: string | null;
 }
 
-async function onlyRequestEvent(gw: AuditedGateway, requestId: string): Promise<Record<string, unknown>> {
+async function onlyRequestEvent(gw: TestGateway, requestId: string): Promise<Record<string, unknown>> {
   const events = (await eventsFor(gw.storeDb, requestId)).filter((e) => e.kind === 'request');
   assert.equal(events.length, 1, `exactly one request event for ${requestId}, got ${events.length}`);
   return events[0]!;
 }
 
 /** The event of a request refused before it was admitted: its X-Request-Id is kept apart from the request id. */
-async function refusedRequestEvent(gw: AuditedGateway, clientRequestId: string, answered: { headers: Record<string, string> }): Promise<Record<string, unknown>> {
+async function refusedRequestEvent(gw: TestGateway, clientRequestId: string, answered: { headers: Record<string, string> }): Promise<Record<string, unknown>> {
   const events = (await gw.storeDb('audit_events').where({ kind: 'request' }).whereRaw(`detail->>'clientRequestId' = ?`, [clientRequestId])) as Array<
     Record<string, unknown>
   >;
@@ -38,18 +40,21 @@ async function refusedRequestEvent(gw: AuditedGateway, clientRequestId: string, 
 }
 
 describe('audit events on a PostgreSQL store', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let sinkDir: string;
   let sinkFile: string;
 
   before(async () => {
     sinkDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-audit-sink-'));
     sinkFile = path.join(sinkDir, 'audit.jsonl');
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('audit_ev_data'),
-      store: await freshDatabase('audit_ev_store'),
-      server: { bodyLimit: '4kb' },
-      audit: { sink: { stdout: false, file: sinkFile } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('audit_ev_data') },
+        store: await freshDatabase('audit_ev_store'),
+        server: { bodyLimit: '4kb' },
+        audit: { sink: { stdout: false, file: sinkFile } },
+      }),
+      seed: seedErp,
     });
   });
   after(async () => {
@@ -183,7 +188,7 @@ describe('audit events on a PostgreSQL store', { skip }, () => {
   });
 
   it('when the database fails a statement the gateway cannot translate, then a failed event with status 500', async () => {
-    await gw.dataDb.raw('alter table "CUST_NOTE" rename column "NOTE_TXT" to "NOTE_TXT_OLD"');
+    await gw.db.raw('alter table "CUST_NOTE" rename column "NOTE_TXT" to "NOTE_TXT_OLD"');
     try {
       const res = await gw.http.get('/customer-notes?limit=1').set('X-Request-Id', 'ev-500');
       assert.equal(res.status, 500);
@@ -192,7 +197,7 @@ describe('audit events on a PostgreSQL store', { skip }, () => {
       assert.equal(e.status, 500);
       assert.equal((e.statements as Statement[])[0]?.error, '42703');
     } finally {
-      await gw.dataDb.raw('alter table "CUST_NOTE" rename column "NOTE_TXT_OLD" to "NOTE_TXT"');
+      await gw.db.raw('alter table "CUST_NOTE" rename column "NOTE_TXT_OLD" to "NOTE_TXT"');
     }
   });
 
