@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startPostgres, type PgServer } from './support/postgres.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -30,11 +31,11 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 
 describe('audit store outage', { skip }, () => {
   let store: PgServer;
-  let gw: AuditedGateway;
+  let gw: TestGateway;
 
   before(async () => {
     store = await startPostgres();
-    gw = await startAuditedGateway({ dataUrl: await freshDatabase('audit_fault_data'), store: store.url('postgres') });
+    gw = await startGateway({ config: testConfig({ source: { client: 'pg', url: await freshDatabase('audit_fault_data') }, store: store.url('postgres') }), seed: seedErp });
   });
   after(async () => {
     await gw?.close().catch(() => undefined);
@@ -93,7 +94,7 @@ describe('audit store outage', { skip }, () => {
     for (const o of outcomes) assert.ok(o.status < 300 || (o.status === 503 && o.code === 'audit_unavailable'), JSON.stringify(o));
 
     // Nothing changed without a record: every customer the load created has a durable intent.
-    const created = (await gw.dataDb('CUST_MSTR').where('CUST_NAME', 'like', 'fault customer %').select('CUST_NAME')) as Array<{
+    const created = (await gw.db('CUST_MSTR').where('CUST_NAME', 'like', 'fault customer %').select('CUST_NAME')) as Array<{
       CUST_NAME: string;
     }>;
     const intents = new Set(
@@ -120,14 +121,17 @@ describe('audit store outage', { skip }, () => {
 });
 
 describe('audit queue full', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('audit_queue_data'),
-      store: await freshDatabase('audit_queue_store'),
-      // One record may wait while a commit is in flight.
-      audit: { queueSize: 1, groupCommit: { maxBatch: 1 } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('audit_queue_data') },
+        store: await freshDatabase('audit_queue_store'),
+        // One record may wait while a commit is in flight.
+        audit: { queueSize: 1, groupCommit: { maxBatch: 1 } },
+      }),
+      seed: seedErp,
     });
   });
   after(async () => gw?.close());
@@ -163,13 +167,16 @@ describe('audit queue full', { skip }, () => {
 });
 
 describe('buffered audit', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('audit_buffered_data'),
-      store: await freshDatabase('audit_buffered_store'),
-      audit: { mode: 'buffered' },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('audit_buffered_data') },
+        store: await freshDatabase('audit_buffered_store'),
+        audit: { mode: 'buffered' },
+      }),
+      seed: seedErp,
     });
   });
   after(async () => gw?.close());
