@@ -10,7 +10,10 @@ import type { Knex } from 'knex';
 import YAML from 'yaml';
 import { verifyAuditLog, type VerifyReport } from '../src/audit/verify.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { ERP_SPEC, ed25519Pem, projectRoot, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { ed25519Pem } from './support/audit-log.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -18,7 +21,7 @@ const INSTANCE = 'test-instance';
 
 /** Runs `tamper` in a transaction, verifies inside it, and rolls back: each case starts from the intact log. */
 async function verifyTampered(
-  gw: AuditedGateway,
+  gw: TestGateway,
   tamper: (trx: Knex.Transaction) => Promise<void>,
   range: { from?: Date; to?: Date } = {},
 ): Promise<VerifyReport> {
@@ -44,7 +47,7 @@ function kinds(report: VerifyReport): string[] {
 }
 
 describe('audit log integrity', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let dir: string;
   let configFile: string;
 
@@ -55,14 +58,17 @@ describe('audit log integrity', { skip }, () => {
     await writeFile(keyFile, keys.privateKey);
     const dataUrl = await freshDatabase('audit_int_data');
     const storeUrl = await freshDatabase('audit_int_store');
-    gw = await startAuditedGateway({
-      dataUrl,
-      store: storeUrl,
-      audit: {
-        signingKey: `\${file:${keyFile}}`,
-        checkpoint: { everyEvents: 10, everyMs: 3_600_000 },
-        retention: { days: 30, intervalMs: 3_600_000 },
-      },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: dataUrl },
+        store: storeUrl,
+        audit: {
+          signingKey: `\${file:${keyFile}}`,
+          checkpoint: { everyEvents: 10, everyMs: 3_600_000 },
+          retention: { days: 30, intervalMs: 3_600_000 },
+        },
+      }),
+      seed: seedErp,
     });
     configFile = path.join(dir, 'gatehouse.yaml');
     await writeFile(
