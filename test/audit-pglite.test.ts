@@ -12,7 +12,10 @@ import { createSigner, trustedKeysFor } from '../src/audit/signing.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
 import { createStore } from '../src/store/create-store.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { ERP_SPEC, ed25519Pem, projectRoot, startAuditedGateway } from './support/audit-gateway.js';
+import { ed25519Pem } from './support/audit-log.js';
+import { startGateway, testConfig } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -28,10 +31,13 @@ describe('audit log on a PGlite store', { skip }, () => {
   it('when requests are audited into a PGlite data dir, then the events survive a restart and verify', async () => {
     const keys = ed25519Pem();
     const storeDir = path.join(dir, 'store');
-    const gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('audit_pglite_data'),
-      store: { pglite: storeDir },
-      audit: { signingKey: keys.privateKey },
+    const gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('audit_pglite_data') },
+        store: { pglite: storeDir },
+        audit: { signingKey: keys.privateKey },
+      }),
+      seed: seedErp,
     });
     try {
       assert.equal((await gw.http.get('/customers/5').set('X-Request-Id', 'pgl-read')).status, 200);
@@ -96,10 +102,13 @@ describe('audit log on a PGlite store', { skip }, () => {
 
   it('when store.migrate is false and the store has migrations to apply, then the gateway refuses to start and names them', async () => {
     await assert.rejects(
-      startAuditedGateway({
-        dataUrl: await freshDatabase('audit_unmigrated_data'),
-        store: await freshDatabase('audit_unmigrated_store'),
-        storeOptions: { migrate: false },
+      startGateway({
+        config: testConfig({
+          source: { client: 'pg', url: await freshDatabase('audit_unmigrated_data') },
+          store: await freshDatabase('audit_unmigrated_store'),
+          storeOptions: { migrate: false },
+        }),
+        seed: seedErp,
       }),
       (err: Error) => {
         assert.match(err.message, /store: \d+ migration\(s\) not applied \(20261121000000_audit_log\.js, .*\): run `gatehouse migrate`/);
