@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -22,16 +23,19 @@ function token(subject: string, scopes: string[]): Promise<string> {
 }
 
 describe('rate limits with the audit log on', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('rl_audit_data'),
-      store: await freshDatabase('rl_audit_store'),
-      auth: { issuers: [{ issuer: ISSUER, audience: 'gatehouse', keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
-      extra: {
-        policies: { rules: [{ name: 'read', scopes: ['customers:read'], resource: 'customers' }] },
-        rateLimit: { enabled: true, principal: { audit: { limit: 2, windowMs: 60_000 }, read: { limit: 50, windowMs: 60_000 } } },
-      },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('rl_audit_data') },
+        store: await freshDatabase('rl_audit_store'),
+        auth: { issuers: [{ issuer: ISSUER, audience: 'gatehouse', keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
+        extra: {
+          policies: { rules: [{ name: 'read', scopes: ['customers:read'], resource: 'customers' }] },
+          rateLimit: { enabled: true, principal: { audit: { limit: 2, windowMs: 60_000 }, read: { limit: 50, windowMs: 60_000 } } },
+        },
+      }),
+      seed: seedErp,
     });
   });
   after(async () => gw?.close());
