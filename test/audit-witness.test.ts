@@ -14,15 +14,18 @@ import { recordToRow, rowToRecord } from '../src/audit/event-row.js';
 import { recordHash } from '../src/audit/hash-chain.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
 import { readPublished } from '../src/audit/witness-check.js';
-import { ERP_SPEC, ed25519Pem, projectRoot, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { ed25519Pem } from './support/audit-log.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
 const INSTANCE = 'test-instance';
 
 describe('checkpoints published outside the store', { skip }, () => {
-  let gw: AuditedGateway | undefined;
+  let gw: TestGateway | undefined;
   let dir: string;
   let configFile: string;
   let witnessFile: string;
@@ -54,7 +57,7 @@ describe('checkpoints published outside the store', { skip }, () => {
       sink: { stdout: false, file: sinkFile },
       witness: { file: witnessFile },
     };
-    gw = await startAuditedGateway({ dataUrl, store: storeUrl, audit });
+    gw = await startGateway({ config: testConfig({ source: { client: 'pg', url: dataUrl }, store: storeUrl, audit }), seed: seedErp });
     configFile = path.join(dir, 'gatehouse.yaml');
     await writeFile(
       configFile,
