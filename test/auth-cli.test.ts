@@ -5,7 +5,6 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEMO_AUDIENCE, DEMO_ISSUER, demoAuth } from '../src/auth/demo-auth.js';
@@ -13,8 +12,8 @@ import { mintToken } from '../src/auth/mint-token.js';
 import { createTokenVerifier } from '../src/auth/token-verifier.js';
 import { UnauthenticatedError } from '../src/errors/app-error.js';
 import { authConfig } from './support/auth-app.js';
+import { projectRoot } from './support/project.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'cli-secret-0123456789-abcdefghijklmnop';
 
 function gatehouse(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
