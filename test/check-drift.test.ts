@@ -7,7 +7,7 @@ import { seedErp } from '../src/demo/erp-schema.js';
 import { detectDrift, type DriftFinding } from '../src/drift/drift.js';
 import { generateFromSource } from '../src/init/generate-from-source.js';
 import { loadSpec, loadSpecFile, type LoadedSpec } from '../src/openapi/load-spec.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 import { loadLegacyFixture } from './support/legacy-fixture.js';
 
 function pglite(name: string): DataSources {
