@@ -7,7 +7,8 @@ import { chinookMssqlSkipReason, chinookSkipReason, loadChinook } from './suppor
 import { loadChinookMssql } from './support/chinook-mssql.js';
 import { testMssql } from './support/mssql-env.js';
 import { testPostgres } from './support/pg-env.js';
-import { assertProblem, count, projectRoot, qs, sql, startTestGateway, viaExpressDoor, type TestGateway } from './support/gateway.js';
+import { assertProblem, count, qs, sql, startGateway, testConfig, type TestGateway, viaExpressDoor } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 type Row = Record<string, unknown>;
 
@@ -50,11 +51,13 @@ for (const server of servers.filter((s) => s.name !== 'SQL Server' || !viaExpres
   const countRows = (from: string): Promise<number> => count(t.db, server.sql(from));
 
   before(async () => {
-    t = await startTestGateway({
-      source: await server.load(),
-      sourceName: 'chinook',
-      spec: path.join(projectRoot, 'test', 'fixtures', server.spec),
-      limits: { defaultPageSize: 100, maxPageSize: 1000, maxAffected: 50 },
+    t = await startGateway({
+      config: testConfig({
+        source: await server.load(),
+        sourceName: 'chinook',
+        spec: path.join(projectRoot, 'test', 'fixtures', server.spec),
+        limits: { defaultPageSize: 100, maxPageSize: 1000, maxAffected: 50 },
+      }),
     });
   });
   after(() => t?.close());
