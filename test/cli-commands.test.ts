@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { gatehouse } from './support/gatehouse-cli.js';
-import { projectRoot } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 const COMMANDS = path.join(projectRoot, 'src', 'cli', 'commands');
 
