@@ -10,7 +10,7 @@ import YAML from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { configJsonSchema } from '../src/config/schema.js';
 import { gatehouse } from './support/gatehouse-cli.js';
-import { ERP_SPEC, projectRoot } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 
 const EXAMPLE = path.join(projectRoot, 'gatehouse.example.yaml');
 /** What the example's own secret references need to load. */
