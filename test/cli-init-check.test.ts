@@ -12,7 +12,7 @@ import { createDataSources } from '../src/db/sources.js';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { loadSpecFile } from '../src/openapi/load-spec.js';
 import { gatehouse } from './support/gatehouse-cli.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 
 /** Runs `work` on the ERP database kept in `dataDir` (PGlite: one process at a time, so it is closed after). */
 async function withErp(dataDir: string, work: (db: ReturnType<typeof createDataSources>) => Promise<unknown>): Promise<void> {
