@@ -7,9 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from './support/project.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const toolDir = path.join(projectRoot, '..', 'shared', 'tools', 'container-smoke');
 const smokeScript = path.join(toolDir, 'smoke.sh');
 const podmanScript = path.join(toolDir, 'podman.sh');
