@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { assertProblem, backends, count, isMssql, qs, sql, startTestGateway, testSql, type TestGateway } from './support/gateway.js';
+import { assertProblem, backends, count, isMssql, qs, sql, startGateway, testConfig, type TestGateway, testSql } from './support/gateway.js';
 
 type Row = Record<string, unknown>;
 
@@ -36,11 +36,13 @@ for (const backend of backends()) {
     }
 
     before(async () => {
-      t = await startTestGateway({
-        source: await backend.source('crud_bad'),
+      t = await startGateway({
+        config: testConfig({
+          source: await backend.source('crud_bad'),
+          limits: { defaultPageSize: 50, maxPageSize: 200, maxAffected: 50 },
+          server: { bodyLimit: '8kb' },
+        }),
         seed: (db) => seedErp(db),
-        limits: { defaultPageSize: 50, maxPageSize: 200, maxAffected: 50 },
-        server: { bodyLimit: '8kb' },
       });
       pristine = await digest();
     });
