@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { testPostgres } from './support/pg-env.js';
 import { createDatabase, startPostgres, type PgServer } from './support/postgres.js';
-import { assertProblem, startTestGateway, type TestGateway } from './support/gateway.js';
+import { assertProblem, startGateway, testConfig, type TestGateway } from './support/gateway.js';
 
 const pg = testPostgres();
 
@@ -16,11 +16,13 @@ describe('when the database goes away mid-run', { skip: 'skip' in pg ? pg.skip :
   before(async () => {
     server = await startPostgres();
     const url = await createDatabase(server, 'erp_outage');
-    t = await startTestGateway({
-      source: { client: 'pg', url },
+    t = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url },
+        // Short waits, so that a dead server is reported within a second or two rather than after the defaults.
+        sourceOptions: { pool: { min: 0, max: 4, acquireTimeoutMs: 1000 }, statementTimeoutMs: 5000 },
+      }),
       seed: (db) => seedErp(db, { scale: 0.1 }),
-      // Short waits, so that a dead server is reported within a second or two rather than after the defaults.
-      sourceOptions: { pool: { min: 0, max: 4, acquireTimeoutMs: 1000 }, statementTimeoutMs: 5000 },
     });
   });
 
