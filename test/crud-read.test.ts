@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { backends, count, qs, sql, startTestGateway, testSql, type TestGateway, type TestSql } from './support/gateway.js';
+import { backends, count, qs, sql, startGateway, testConfig, type TestGateway, type TestSql, testSql } from './support/gateway.js';
 
 type Row = Record<string, unknown>;
 
@@ -13,10 +13,12 @@ for (const backend of backends()) {
     /** The check queries' dialect-specific pieces. */
     let q: TestSql;
     before(async () => {
-      t = await startTestGateway({
-        source: await backend.source('crud_read'),
+      t = await startGateway({
+        config: testConfig({
+          source: await backend.source('crud_read'),
+          limits: { defaultPageSize: 100, maxPageSize: 1000 },
+        }),
         seed: (db) => seedErp(db),
-        limits: { defaultPageSize: 100, maxPageSize: 1000 },
       });
       q = testSql(t.db);
     });
