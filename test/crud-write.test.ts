@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { assertProblem, backends, count, isMssql, qs, sql, startTestGateway, testSql, type TestGateway, type TestSql } from './support/gateway.js';
+import { assertProblem, backends, count, isMssql, qs, sql, startGateway, testConfig, type TestGateway, type TestSql, testSql } from './support/gateway.js';
 
 type Row = Record<string, unknown>;
 
@@ -12,10 +12,12 @@ for (const backend of backends()) {
     let t: TestGateway;
     let q: TestSql;
     before(async () => {
-      t = await startTestGateway({
-        source: await backend.source('crud_write'),
+      t = await startGateway({
+        config: testConfig({
+          source: await backend.source('crud_write'),
+          limits: { defaultPageSize: 100, maxPageSize: 1000, maxAffected: 100 },
+        }),
         seed: (db) => seedErp(db),
-        limits: { defaultPageSize: 100, maxPageSize: 1000, maxAffected: 100 },
       });
       q = testSql(t.db);
     });
