@@ -14,7 +14,7 @@ import { bindSkipReason, startAuthoritativeBind, startForwardingBind, type Autho
 import { eventually } from './support/dns-gateway.js';
 import { gatehouse } from './support/gatehouse-cli.js';
 import { assertValidKubeManifest, kubeSchemaErrors } from './support/kube-schema.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 
 interface KubeObject {
   apiVersion: string;
