@@ -12,7 +12,7 @@ import { ConfigError } from '../src/errors/app-error.js';
 import { createLogger } from '../src/observability/logger.js';
 import { bindSkipReason, newTsigKey, startAuthoritativeBind, type AuthoritativeBind, type TsigKey } from './support/bind.js';
 import { eventually } from './support/dns-gateway.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 
 const logger = createLogger({ level: 'error', silent: true });
 const sorted = (values: string[]): string[] => [...values].sort();
