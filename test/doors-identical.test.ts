@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import supertest from 'supertest';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { eventsFor, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { eventsFor } from './support/audit-log.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -41,17 +43,20 @@ interface Answer {
 }
 
 describe('the node:http door and the Express app answer alike', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   const servers: Server[] = [];
   const doors: Record<'http' | 'express', supertest.Agent> = {} as never;
   let token: string;
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('doors_data'),
-      store: await freshDatabase('doors_store'),
-      auth: { ...demoAuth(secret), disabled: false },
-      extra: { policies, rateLimit: { enabled: true, principal: { read: { limit: 10_000, windowMs: 60_000 }, write: { limit: 10_000, windowMs: 60_000 } } } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('doors_data') },
+        store: await freshDatabase('doors_store'),
+        auth: { ...demoAuth(secret), disabled: false },
+        extra: { policies, rateLimit: { enabled: true, principal: { read: { limit: 10_000, windowMs: 60_000 }, write: { limit: 10_000, windowMs: 60_000 } } } },
+      }),
+      seed: seedErp,
     });
     for (const [name, listener] of [['http', gw.gateway.listener], ['express', gw.gateway.app]] as const) {
       const server = createServer(listener).listen(0, '127.0.0.1');
