@@ -9,9 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { eventsFor, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { eventsFor } from './support/audit-log.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
-import { assertProblem, sql } from './support/gateway.js';
+import { assertProblem, sql, startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -35,16 +36,19 @@ const policies = {
 };
 
 describe('streaming a whole table with limit=all', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let exporter: string;
   let reader: string;
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('export_data'),
-      store: await freshDatabase('export_store'),
-      auth: { ...demoAuth(secret), disabled: false },
-      extra: { policies, limits: { exportBatchRows: BATCH } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('export_data') },
+        store: await freshDatabase('export_store'),
+        auth: { ...demoAuth(secret), disabled: false },
+        extra: { policies, limits: { exportBatchRows: BATCH } },
+      }),
+      seed: seedErp,
     });
     exporter = `Bearer ${await mintToken(gw.config.auth, { subject: 'exporter', scopes: ['customers:read', 'customers:export'], claims: { region: 'EMEA' } })}`;
     reader = `Bearer ${await mintToken(gw.config.auth, { subject: 'reader', scopes: ['customers:read'] })}`;
@@ -52,7 +56,7 @@ describe('streaming a whole table with limit=all', { skip }, () => {
   after(async () => gw?.close());
 
   async function emea(): Promise<Array<{ id: number; name: string }>> {
-    return sql<{ id: number; name: string }>(gw.dataDb, `select "CUST_ID" as id, "CUST_NAME" as name from "CUST_MSTR" where "REGION" = 'EMEA' order by "CUST_ID"`);
+    return sql<{ id: number; name: string }>(gw.db, `select "CUST_ID" as id, "CUST_NAME" as name from "CUST_MSTR" where "REGION" = 'EMEA' order by "CUST_ID"`);
   }
 
   it('when NDJSON is asked for with limit=all, then every row the rule allows comes, in key order, over several statements', async () => {
@@ -110,7 +114,7 @@ describe('streaming a whole table with limit=all', { skip }, () => {
 
   it('when the client goes away in the middle of a large export, then its event says aborted, with the rows sent so far', async () => {
     // Enough rows that the stream cannot finish before the client leaves: backpressure holds it at the socket.
-    await gw.dataDb.raw(
+    await gw.db.raw(
       `insert into "CUST_MSTR" ("CUST_NAME", "REGION", "STATUS_CD") select 'Bulk ' || g, 'EMEA', 'A' from generate_series(1, 60000) g`,
     );
     const server = createServer(gw.gateway.listener).listen(0, '127.0.0.1');
