@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDemoProcess } from './support/demo-process.js';
-import { projectRoot } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 import { childPids, waitForExit } from './support/processes.js';
 import { scratchCheckout, type ScratchCheckout } from './support/scratch-checkout.js';
 
