@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { printDemoBanner } from '../src/cli/demo-banner.js';
 import { startDemoProcess, type DemoProcess } from './support/demo-process.js';
 import { gatehouse } from './support/gatehouse-cli.js';
-import { projectRoot } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 /** The CLI on a terminal of its own (util-linux `script` gives it a pty): stdout and stderr as the user sees them. */
 function inTerminal(args: readonly string[]): Promise<{ code: number | null; output: string }> {
