@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { printDemoBanner } from '../src/cli/demo-banner.js';
 import { startDemo, type RunningDemo } from '../src/demo/start-demo.js';
-import { ERP_SPEC, projectRoot } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 
 type Json = Record<string, unknown>;
 
