@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { registeredCodes } from '../src/errors/codes.js';
 import { regenerateReadme } from '../scripts/readme-sections.js';
-import { projectRoot } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 interface CodeUse {
   readonly code: string;
