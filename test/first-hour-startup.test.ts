@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { gatehouse, type CliResult } from './support/gatehouse-cli.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 import { freePort } from './support/processes.js';
 
 function assertOneLine(result: CliResult, code: number, pattern: RegExp): void {
