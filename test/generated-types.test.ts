@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { seedErp } from '../src/demo/erp-schema.js';
 import type { components, operations } from './generated/erp-api.js';
-import { ERP_SPEC, projectRoot, startTestGateway } from './support/gateway.js';
+import { startGateway, testConfig } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 
 type Customer = components['schemas']['Customer'];
 type ListCustomers = operations['listCustomers']['responses']['200']['content']['application/json'];
@@ -18,7 +19,7 @@ test('the committed generated types match the contract (run npm run gen:types af
 });
 
 test('a client typed from the contract reads customers with the documented property names and types', async () => {
-  const gw = await startTestGateway({ source: { client: 'pglite' }, seed: (db) => seedErp(db) });
+  const gw = await startGateway({ config: testConfig({ source: { client: 'pglite' } }), seed: (db) => seedErp(db) });
   try {
     const res = await gw.http.get('/customers?limit=3&order=id');
     assert.equal(res.status, 200);
