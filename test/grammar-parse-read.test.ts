@@ -7,7 +7,7 @@ import type { Resource } from '../src/openapi/resource.js';
 import { createValidatorFactory } from '../src/openapi/validators.js';
 import { parseFilters, parseReadRequest, type ColumnScope } from '../src/query/parse-read.js';
 import type { ReadRequest } from '../src/query/types.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 
 const LIMITS = { defaultPageSize: 25, maxPageSize: 100 };
 
