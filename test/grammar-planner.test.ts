@@ -7,7 +7,7 @@ import type { Resource } from '../src/openapi/resource.js';
 import { allowEverything, type Decision } from '../src/policy/decision.js';
 import { planCreate, planDelete, planList, planRead, planReplace, planUpdate, toApiRows } from '../src/query/plan.js';
 import type { ReadRequest } from '../src/query/types.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 
 let resources: Map<string, Resource>;
 before(async () => {
