@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config/load.js';
 import type { GatehouseConfig } from '../src/config/types.js';
 import { chartDir, helmLint, helmOrSkip, helmTemplate, manifestOf, type Manifest } from './support/helm.js';
 import { assertValidKubeManifest } from './support/kube-schema.js';
-import { startTestGateway } from './support/gateway.js';
+import { startGateway, testConfig } from './support/gateway.js';
 import { seedErp } from '../src/demo/erp-schema.js';
 
 const { helm, skip } = helmOrSkip();
@@ -303,7 +303,7 @@ describe('helm chart', { skip }, () => {
     assert.equal(c.command.at(-1), 'http://gatehouse:80/readyz');
     // The pod's own command, pointed at a real gateway instead of the Service.
     const probe = (url: string) => runNode([...c.command.slice(1, -1), url]);
-    const gw = await startTestGateway({ source: { client: 'pglite' }, seed: seedErp });
+    const gw = await startGateway({ config: testConfig({ source: { client: 'pglite' } }), seed: seedErp });
     const url = `${(gw.http as unknown as { app: string }).app}/readyz`;
     try {
       assert.deepEqual(await probe(url), { code: 0, output: `GET ${url}: 200\n` });
