@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { generateAndServe, type GeneratedGateway } from './support/generated-gateway.js';
-import { backends, ERP_SPEC } from './support/gateway.js';
+import { backends } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 import { describeProblems, redoclyLint } from './support/redocly-lint.js';
 import { hmacAuth, SECRET, sign } from './support/auth-app.js';
 
