@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config/load.js';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { startGateway, type RunningGateway } from '../src/main.js';
 import { createLogger } from '../src/observability/logger.js';
-import { ERP_SPEC, projectRoot } from './support/audit-gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { freePort } from './support/processes.js';
 import { scrape, type Scrape } from './support/prometheus.js';
