@@ -2,9 +2,11 @@
 // upsert in its transaction, the failed statement's error number) with classified values masked.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventsFor, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
+import { eventsFor } from './support/audit-log.js';
 import { freshMssqlDatabase, testMssql } from './support/mssql-env.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const mssql = testMssql();
 const pg = testPostgres();
@@ -18,12 +20,14 @@ interface Statement {
 }
 
 describe('audit events for a SQL Server source', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshMssqlDatabase('audit_mssql_data'),
-      dataClient: 'mssql',
-      store: await freshDatabase('audit_mssql_store'),
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'mssql', url: await freshMssqlDatabase('audit_mssql_data') },
+        store: await freshDatabase('audit_mssql_store'),
+      }),
+      seed: seedErp,
     });
   });
   after(() => gw?.close());
