@@ -7,7 +7,7 @@ import { createDataSources, type DataSources } from '../src/db/sources.js';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { detectDrift } from '../src/drift/drift.js';
 import { loadSpecFile } from '../src/openapi/load-spec.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 import { freshMssqlDatabase, testMssql } from './support/mssql-env.js';
 
 const env = testMssql();
