@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createMssqlDialect } from '../src/db/dialects/mssql/index.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { qs, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { qs, sql, startGateway, testConfig, type TestGateway } from './support/gateway.js';
 import { freshMssqlDatabase, testMssql } from './support/mssql-env.js';
 
 const env = testMssql();
@@ -13,7 +13,7 @@ const env = testMssql();
 describe('a deadlock under concurrent updates on SQL Server', { skip: 'skip' in env ? env.skip : undefined }, () => {
   let t: TestGateway;
   before(async () => {
-    t = await startTestGateway({ source: { client: 'mssql', url: await freshMssqlDatabase('mssql_deadlock') }, seed: (db) => seedErp(db) });
+    t = await startGateway({ config: testConfig({ source: { client: 'mssql', url: await freshMssqlDatabase('mssql_deadlock') } }), seed: (db) => seedErp(db) });
   });
   after(() => t?.close());
 
