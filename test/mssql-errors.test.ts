@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { createMssqlDialect } from '../src/db/dialects/mssql/index.js';
 import { UniqueViolationError } from '../src/db/unique-violation-error.js';
 import { AppError, SpecError, StartupError } from '../src/errors/app-error.js';
-import { assertNoLeak, startTestGateway } from './support/gateway.js';
+import { assertNoLeak, startGateway, testConfig } from './support/gateway.js';
 import { freshMssqlDatabase, mssqlKnex, testMssql, withDatabase } from './support/mssql-env.js';
 import { freePort } from './support/processes.js';
 
@@ -183,7 +183,7 @@ describe('SQL Server errors, raised by the live endpoint and translated', { skip
 
 describe('a SQL Server source that cannot serve the contract refuses to start, saying why', { skip }, () => {
   const start = (url: string, spec?: string) =>
-    startTestGateway({ source: { client: 'mssql', url }, sourceOptions: { pool: { min: 0, max: 2, acquireTimeoutMs: 3000 } }, ...(spec ? { spec } : {}) }).then(
+    startGateway({ config: testConfig({ source: { client: 'mssql', url }, sourceOptions: { pool: { min: 0, max: 2, acquireTimeoutMs: 3000 } }, ...(spec ? { spec } : {}) }) }).then(
       async (t) => {
         await t.close();
         assert.fail('the gateway started');
