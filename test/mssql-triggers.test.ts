@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { qs, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { qs, sql, startGateway, testConfig, type TestGateway } from './support/gateway.js';
 import { freshMssqlDatabase, testMssql } from './support/mssql-env.js';
 
 const env = testMssql();
@@ -11,8 +11,10 @@ const env = testMssql();
 describe('writes to a SQL Server table with a trigger', { skip: 'skip' in env ? env.skip : undefined }, () => {
   let t: TestGateway;
   before(async () => {
-    t = await startTestGateway({
-      source: { client: 'mssql', url: await freshMssqlDatabase('mssql_triggers') },
+    t = await startGateway({
+      config: testConfig({
+        source: { client: 'mssql', url: await freshMssqlDatabase('mssql_triggers') },
+      }),
       seed: async (db) => {
         await seedErp(db);
         // Legacy estates keep audit trails in triggers; this one stamps every changed item.
