@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
 import { redisSkipReason, startRedis, type RedisServer } from './support/redis.js';
 
 const secret = randomBytes(32).toString('base64url');
@@ -41,11 +41,13 @@ async function bearer(gw: TestGateway, clientId: string, scopes: string[]): Prom
 describe('source allowlists through the pipeline', () => {
   let gw: TestGateway;
   before(async () => {
-    gw = await startTestGateway({
-      source: { client: 'pglite' },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pglite' },
+        auth: { ...demoAuth(secret), disabled: false },
+        extra: { policies, network, rateLimit: { enabled: false } },
+      }),
       seed: (db) => seedErp(db),
-      auth: { ...demoAuth(secret), disabled: false },
-      extra: { policies, network, rateLimit: { enabled: false } },
     });
   });
   after(() => gw?.close());
@@ -104,11 +106,13 @@ describe('source allowlists through the pipeline', () => {
 describe('coarse rate limit through the pipeline', () => {
   let gw: TestGateway;
   before(async () => {
-    gw = await startTestGateway({
-      source: { client: 'pglite' },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pglite' },
+        auth: { ...demoAuth(secret), disabled: false },
+        extra: { policies, network, rateLimit: { coarse: { limit: 3, windowMs: 60_000 } } },
+      }),
       seed: (db) => seedErp(db),
-      auth: { ...demoAuth(secret), disabled: false },
-      extra: { policies, network, rateLimit: { coarse: { limit: 3, windowMs: 60_000 } } },
     });
   });
   after(() => gw?.close());
@@ -139,16 +143,18 @@ describe('gateways sharing one Redis', { skip: redisSkipReason() }, () => {
     const keyPrefix = `gatehouse-test:${randomBytes(4).toString('hex')}:`;
     for (let i = 0; i < 2; i++) {
       gateways.push(
-        await startTestGateway({
-          source: { client: 'pglite' },
+        await startGateway({
+          config: testConfig({
+            source: { client: 'pglite' },
+            auth: { ...demoAuth(secret), disabled: false },
+            extra: {
+              policies,
+              network,
+              rateLimit: { coarse: { limit: 100, windowMs: 60_000 }, principal: { read: { limit: 4, windowMs: 60_000 } } },
+              redis: { url: redis.url, keyPrefix },
+            },
+          }),
           seed: (db) => seedErp(db),
-          auth: { ...demoAuth(secret), disabled: false },
-          extra: {
-            policies,
-            network,
-            rateLimit: { coarse: { limit: 100, windowMs: 60_000 }, principal: { read: { limit: 4, windowMs: 60_000 } } },
-            redis: { url: redis.url, keyPrefix },
-          },
         }),
       );
     }
