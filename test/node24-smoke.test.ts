@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { projectRoot } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 /** Node 24 from the npm package `node@24`, cached between runs; or the reason it cannot be had. */
 function node24(): { bin: string } | { skip: string } {
