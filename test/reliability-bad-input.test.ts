@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { translatePostgresError } from '../src/db/dialects/postgres/errors.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { assertProblem, backends, count, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { assertProblem, backends, count, sql, startGateway, testConfig, type TestGateway } from './support/gateway.js';
 
 /** A contract for one materialized view, created WITH NO DATA (never populated). */
 const VIEW_SPEC = {
@@ -43,7 +43,7 @@ for (const backend of backends()) {
     let t: TestGateway;
 
     before(async () => {
-      t = await startTestGateway({ source: await backend.source('reliability_bad'), seed: (db) => seedErp(db) });
+      t = await startGateway({ config: testConfig({ source: await backend.source('reliability_bad') }), seed: (db) => seedErp(db) });
     });
     after(() => t?.close());
 
@@ -101,9 +101,11 @@ for (const backend of backends()) {
       dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-view-'));
       const spec = path.join(dir, 'view.yaml');
       await writeFile(spec, YAML.stringify(VIEW_SPEC));
-      t = await startTestGateway({
-        source: await backend.source('reliability_view'),
-        spec,
+      t = await startGateway({
+        config: testConfig({
+          source: await backend.source('reliability_view'),
+          spec,
+        }),
         seed: async (db) => {
           await seedErp(db);
           await db.raw(
