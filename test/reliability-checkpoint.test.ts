@@ -2,22 +2,26 @@
 // coming, and no request is refused for it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { listen, steadyLoad, tally } from './support/steady-load.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
 
 describe('audit checkpoints under steady load', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let server: Awaited<ReturnType<typeof listen>>;
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('reliability_cp_data'),
-      store: await freshDatabase('reliability_cp_store'),
-      audit: { checkpoint: { everyMs: 500 } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('reliability_cp_data') },
+        store: await freshDatabase('reliability_cp_store'),
+        audit: { checkpoint: { everyMs: 500 } },
+      }),
+      seed: seedErp,
     });
     server = await listen(gw.gateway.app);
   });
