@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { ERP_SPEC } from './support/audit-gateway.js';
 import { gatehouse } from './support/gatehouse-cli.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 
 const policies = {
   rules: [
@@ -33,7 +33,7 @@ describe('a development token with every scope', () => {
       configFile,
       YAML.stringify({ spec: ERP_SPEC, sources: { erp: { client: 'pglite', connection: 'memory://' } }, auth, policies }),
     );
-    gw = await startTestGateway({ source: { client: 'pglite' }, seed: (db) => seedErp(db), auth, extra: { policies, rateLimit: { enabled: false } } });
+    gw = await startGateway({ config: testConfig({ source: { client: 'pglite' }, auth, extra: { policies, rateLimit: { enabled: false } } }), seed: (db) => seedErp(db) });
   });
   after(async () => {
     await gw?.close();
