@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/errors/app-error.js';
-import { ERP_SPEC, projectRoot } from './support/audit-gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 
 const base = {
   spec: ERP_SPEC,
