@@ -9,7 +9,7 @@ import winston from 'winston';
 import { createDataSources } from '../src/db/sources.js';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
-import { auditedConfig } from './support/audit-gateway.js';
+import { testConfig } from './support/gateway.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { startPostgres, type PgServer } from './support/postgres.js';
 
@@ -23,7 +23,7 @@ describe('request failures in the log', { skip }, () => {
 
   before(async () => {
     store = await startPostgres();
-    const config = auditedConfig({ dataUrl: await freshDatabase('reliability_log_data'), store: store.url('postgres') });
+    const config = testConfig({ source: { client: 'pg', url: await freshDatabase('reliability_log_data') }, store: store.url('postgres') });
     const sources = createDataSources(config.sources);
     await seedErp(sources.get('erp')!.db);
     // The gateway's own logger, writing its JSON lines where the test can read them.
