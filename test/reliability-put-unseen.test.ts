@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { sql, startGateway, testConfig, type TestGateway } from './support/gateway.js';
 
 const SCOPES = ['customers:read', 'customers:write'];
 
@@ -43,11 +43,13 @@ describe('PUT by a caller who cannot see every column', () => {
     (await sql(gw.db, 'select "EMAIL_ADDR" as email, "Credit Limit"::text as credit, "Straße" as street from "CUST_MSTR" where "CUST_ID" = ?', [id]))[0]!;
 
   before(async () => {
-    gw = await startTestGateway({
-      source: { client: 'pglite' },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pglite' },
+        auth: { ...demoAuth(randomBytes(32).toString('base64url')), disabled: false },
+        extra: { policies, rateLimit: { enabled: false } },
+      }),
       seed: (db) => seedErp(db),
-      auth: { ...demoAuth(randomBytes(32).toString('base64url')), disabled: false },
-      extra: { policies, rateLimit: { enabled: false } },
     });
     id = Number((await sql(gw.db, `select "CUST_ID" as id from "CUST_MSTR" order by 1 limit 1`))[0]!.id);
   });
