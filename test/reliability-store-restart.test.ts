@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { startPostgres, type PgServer } from './support/postgres.js';
 import { listen, steadyLoad, tally, type LoadAnswer } from './support/steady-load.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -26,12 +27,12 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 
 describe('audit store stopped and restarted under load', { skip }, () => {
   let store: PgServer;
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let server: Awaited<ReturnType<typeof listen>>;
 
   before(async () => {
     store = await startPostgres();
-    gw = await startAuditedGateway({ dataUrl: await freshDatabase('reliability_restart_data'), store: store.url('postgres') });
+    gw = await startGateway({ config: testConfig({ source: { client: 'pg', url: await freshDatabase('reliability_restart_data') }, store: store.url('postgres') }), seed: seedErp });
     server = await listen(gw.gateway.app);
   });
   after(async () => {
