@@ -8,7 +8,7 @@ import knex from 'knex';
 import YAML from 'yaml';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { runMigrations } from '../src/store/migrations.js';
-import { ERP_SPEC } from './support/audit-gateway.js';
+import { ERP_SPEC } from './support/project.js';
 import { gatehouse } from './support/gatehouse-cli.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 
