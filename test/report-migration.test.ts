@@ -12,8 +12,10 @@ import { chromium } from 'playwright-core';
 import YAML from 'yaml';
 import { CHROMIUM, chromiumSkipReason } from './support/chromium.js';
 import { gatehouse } from './support/gatehouse-cli.js';
-import { ERP_SPEC, projectRoot, startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -96,7 +98,7 @@ function assertExpected(report: ReportJson): void {
 }
 
 describe('migration report from a simulated workload', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let reporter: string;
   let dir: string;
   let configFile: string;
@@ -120,14 +122,17 @@ describe('migration report from a simulated workload', { skip }, () => {
       },
       report: { coAccess: { minSharedMinutes: 1, minShare: 0.5 } },
     };
-    gw = await startAuditedGateway({
-      dataUrl,
-      store: storeUrl,
-      auth: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
-      extra: raw,
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: dataUrl },
+        store: storeUrl,
+        auth: { issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
+        extra: raw,
+      }),
+      seed: seedErp,
     });
     since = new Date(Date.now() - 60_000).toISOString();
-    const call = (bearer: string, ip: string) => (req: ReturnType<AuditedGateway['http']['get']>) =>
+    const call = (bearer: string, ip: string) => (req: ReturnType<TestGateway['http']['get']>) =>
       req.set('Authorization', `Bearer ${bearer}`).set('X-Forwarded-For', ip);
     const shop = call(await token('shop-app', ['items:read']), CLOUD);
     const stock = call(await token('stock-app', ['items:read']), ONPREM);
@@ -148,7 +153,7 @@ describe('migration report from a simulated workload', { skip }, () => {
     for (let i = 0; i < 3; i += 1) ok(await shop(gw.http.get('/customers/1')), 403);
     for (let i = 0; i < 12; i += 1) ok(await support(gw.http.get('/customer-notes?limit=2')));
     until = new Date(Date.now() + 60_000).toISOString();
-    await gw.dataDb.raw('analyze');
+    await gw.db.raw('analyze');
     reporter = await token('planner', ['reports:read']);
 
     dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-report-'));
