@@ -11,7 +11,8 @@ import YAML from 'yaml';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { assertProblem, count, ERP_SPEC, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { assertProblem, count, sql, startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 
 const secret = randomBytes(32).toString('base64url');
 const REGION = { region: { eq: '{claims.region}' } };
@@ -92,12 +93,14 @@ before(async () => {
   for (const item of [doc.paths['/items']!, doc.paths['/items/{code}']!]) item['x-gatehouse'] = { ...item['x-gatehouse'], mutableKey: ['code'] };
   const spec = path.join(dir, 'erp-mutable-code.yaml');
   await writeFile(spec, YAML.stringify(doc));
-  gw = await startTestGateway({
-    source: { client: 'pglite' },
-    spec,
+  gw = await startGateway({
+    config: testConfig({
+      source: { client: 'pglite' },
+      spec,
+      auth: { ...demoAuth(secret), disabled: false },
+      extra: { policies, rateLimit: { enabled: false } },
+    }),
     seed: (db) => seedErp(db, { scale: 0.2 }),
-    auth: { ...demoAuth(secret), disabled: false },
-    extra: { policies, rateLimit: { enabled: false } },
   });
   emeaIds = (await sql<{ id: number }>(gw.db, `select "CUST_ID" as id from "CUST_MSTR" where "REGION" = 'EMEA' order by 1 limit 6`)).map((r) => Number(r.id));
   apacId = Number((await sql<{ id: number }>(gw.db, `select "CUST_ID" as id from "CUST_MSTR" where "REGION" = 'APAC' order by 1 limit 1`))[0]!.id);
