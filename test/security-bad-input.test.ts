@@ -5,8 +5,7 @@ import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
-import { assertProblem, count, startTestGateway, type TestGateway } from './support/gateway.js';
+import { assertProblem, count, startGateway, testConfig, type TestGateway } from './support/gateway.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 
 const pg = testPostgres();
@@ -17,7 +16,7 @@ describe('compressed bodies on the data API', () => {
   const body = JSON.stringify({ name: 'Compressed', region: 'EMEA' });
 
   before(async () => {
-    gw = await startTestGateway({ source: { client: 'pglite' }, seed: (db) => seedErp(db, { scale: 0.05 }) });
+    gw = await startGateway({ config: testConfig({ source: { client: 'pglite' } }), seed: (db) => seedErp(db, { scale: 0.05 }) });
   });
   after(() => gw?.close());
 
@@ -54,7 +53,7 @@ describe('compressed bodies on the data API', () => {
 describe('bad input to the auditor API', { skip }, () => {
   const ISSUER = 'https://idp.bad-input.example';
   const SECRET = 'bad-input-test-secret-0123456789-abcdefghij';
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   let auditor: string;
   let cursor: [string, string, number];
 
@@ -73,11 +72,14 @@ describe('bad input to the auditor API', { skip }, () => {
   const storedEvents = (): Promise<number> => count(gw.storeDb, 'audit_events');
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('bad_input_data'),
-      store: await freshDatabase('bad_input_store'),
-      auth: { issuers: [{ issuer: ISSUER, audience: 'gatehouse', keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
-      extra: { policies: { rules: [] } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('bad_input_data') },
+        store: await freshDatabase('bad_input_store'),
+        auth: { issuers: [{ issuer: ISSUER, audience: 'gatehouse', keys: [{ algorithms: ['HS256'], secret: SECRET }] }] },
+        extra: { policies: { rules: [] } },
+      }),
+      seed: seedErp,
     });
     auditor = await token(['audit:read']);
     for (let i = 0; i < 3; i++) await get('/_gatehouse/audit/events?limit=1');
