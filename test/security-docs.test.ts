@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { projectRoot } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 /** Every test name in the suite, as a pattern: template parts (`${c.resource}`) match any text. */
 async function testNames(): Promise<RegExp[]> {
