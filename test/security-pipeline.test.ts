@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { assertProblem, backends, count, sql, startTestGateway, testSql, type TestGateway } from './support/gateway.js';
+import { assertProblem, backends, count, sql, startGateway, testConfig, type TestGateway, testSql } from './support/gateway.js';
 
 const secret = randomBytes(32).toString('base64url');
 
@@ -52,11 +52,13 @@ for (const backend of backends().filter((b) => b.name !== 'PostgreSQL')) describ
   }
 
   before(async () => {
-    gw = await startTestGateway({
-      source: await backend.source('security'),
+    gw = await startGateway({
+      config: testConfig({
+        source: await backend.source('security'),
+        auth: { ...demoAuth(secret), disabled: false },
+        extra: { policies, rateLimit: { enabled: false } },
+      }),
       seed: (db) => seedErp(db),
-      auth: { ...demoAuth(secret), disabled: false },
-      extra: { policies, rateLimit: { enabled: false } },
     });
     emeaId = Number((await sql(gw.db, `select ${testSql(gw.db).top(1)} "CUST_ID" as id from "CUST_MSTR" where "REGION" = 'EMEA' order by 1 ${testSql(gw.db).first(1)}`))[0]!.id);
     apacId = Number((await sql(gw.db, `select ${testSql(gw.db).top(1)} "CUST_ID" as id from "CUST_MSTR" where "REGION" = 'APAC' order by 1 ${testSql(gw.db).first(1)}`))[0]!.id);
@@ -264,11 +266,13 @@ for (const backend of backends().filter((b) => b.name !== 'PostgreSQL')) describ
 
   describe('per-principal rate limit through the pipeline', () => {
     test('when a principal exceeds its read budget, then 429 rate_limited with RateLimit headers and Retry-After', async () => {
-      const limited = await startTestGateway({
-        source: { client: 'pglite' },
+      const limited = await startGateway({
+        config: testConfig({
+          source: { client: 'pglite' },
+          auth: { ...demoAuth(secret), disabled: false },
+          extra: { policies, rateLimit: { enabled: true, principal: { read: { limit: 3, windowMs: 60_000 } } } },
+        }),
         seed: (db) => seedErp(db, { scale: 0.1 }),
-        auth: { ...demoAuth(secret), disabled: false },
-        extra: { policies, rateLimit: { enabled: true, principal: { read: { limit: 3, windowMs: 60_000 } } } },
       });
       try {
         const auth = `Bearer ${await mintToken(limited.config.auth, { subject: 'busy', scopes: RW, claims: { region: 'EMEA' } })}`;
