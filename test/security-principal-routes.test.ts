@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { startAuditedGateway, type AuditedGateway } from './support/audit-gateway.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
+import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { seedErp } from '../src/demo/erp-schema.js';
 
 const pg = testPostgres();
 const skip = 'skip' in pg ? pg.skip : false;
@@ -27,16 +28,19 @@ const CLOUD = '10.20.1.7';
 const ONPREM = '192.168.4.2';
 
 describe('principal routes honour per-scope and per-client source allowlists', { skip }, () => {
-  let gw: AuditedGateway;
+  let gw: TestGateway;
   const bearer = async (clientId: string, scopes: string[]): Promise<string> =>
     `Bearer ${await mintToken(gw.config.auth, { subject: `${clientId}-user`, clientId, scopes })}`;
 
   before(async () => {
-    gw = await startAuditedGateway({
-      dataUrl: await freshDatabase('principal_routes_data'),
-      store: await freshDatabase('principal_routes_store'),
-      auth: { ...demoAuth(secret), disabled: false },
-      extra: { policies, network, rateLimit: { enabled: false } },
+    gw = await startGateway({
+      config: testConfig({
+        source: { client: 'pg', url: await freshDatabase('principal_routes_data') },
+        store: await freshDatabase('principal_routes_store'),
+        auth: { ...demoAuth(secret), disabled: false },
+        extra: { policies, network, rateLimit: { enabled: false } },
+      }),
+      seed: seedErp,
     });
   });
   after(async () => gw?.close());
