@@ -14,7 +14,8 @@ import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import { seedErp } from '../src/demo/erp-schema.js';
 import { clientRequestIdFrom, settleRequestId } from '../src/http/request-id.js';
-import { projectRoot, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { sql, startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 const secret = randomBytes(32).toString('base64url');
 let gw: TestGateway;
@@ -47,16 +48,18 @@ async function eventsNaming(clientRequestId: string): Promise<Array<{ request_id
 }
 
 before(async () => {
-  gw = await startTestGateway({
-    source: { client: 'pglite' },
+  gw = await startGateway({
+    config: testConfig({
+      source: { client: 'pglite' },
+      auth: { ...demoAuth(secret), disabled: false },
+      extra: {
+        policies,
+        rateLimit: { enabled: false },
+        store: { client: 'pglite', connection: 'memory://' },
+        audit: { sink: { stdout: false }, instanceId: 'surface-test' },
+      },
+    }),
     seed: (db) => seedErp(db, { scale: 0.05 }),
-    auth: { ...demoAuth(secret), disabled: false },
-    extra: {
-      policies,
-      rateLimit: { enabled: false },
-      store: { client: 'pglite', connection: 'memory://' },
-      audit: { sink: { stdout: false }, instanceId: 'surface-test' },
-    },
   });
   store = gw.gateway.auditor!.store.db;
 });
