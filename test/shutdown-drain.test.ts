@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import knex, { type Knex } from 'knex';
 import YAML from 'yaml';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { freePort } from './support/processes.js';
 import { startServe, type ServeProcess } from './support/serve-process.js';
