@@ -13,7 +13,7 @@ import { createGateway } from '../src/gateway.js';
 import { checkBindings } from '../src/openapi/check-bindings.js';
 import { loadSpec } from '../src/openapi/load-spec.js';
 import { createLogger } from '../src/observability/logger.js';
-import { ERP_SPEC, projectRoot } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
