@@ -13,7 +13,7 @@ import { seedErp } from '../src/demo/erp-schema.js';
 import { SpecError } from '../src/errors/app-error.js';
 import { createGateway } from '../src/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
-import { ERP_SPEC } from './support/gateway.js';
+import { ERP_SPEC } from './support/project.js';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
