@@ -15,7 +15,7 @@ import { buildCount, buildDelete, buildSelect, buildStatements, buildUpdate, sel
 import { planCreate, planDelete, planList, planRead, planUpdate } from '../src/query/plan.js';
 import type { Filter, OrderTerm, ReadRequest } from '../src/query/types.js';
 import type { SourceConfig } from '../src/config/types.js';
-import { ERP_SPEC, projectRoot } from './support/gateway.js';
+import { ERP_SPEC, projectRoot } from './support/project.js';
 
 interface Compiled {
   readonly sql: string;
