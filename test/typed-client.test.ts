@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDemo, type RunningDemo } from '../src/demo/start-demo.js';
-import { projectRoot } from './support/gateway.js';
+import { projectRoot } from './support/project.js';
 
 interface Run {
   readonly code: number | null;
