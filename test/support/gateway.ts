@@ -21,8 +21,6 @@ import { freshMssqlDatabase, testMssql } from './mssql-env.js';
 import { freshDatabase, testPostgres } from './pg-env.js';
 import { ERP_SPEC, projectRoot } from './project.js';
 
-export { ERP_SPEC, projectRoot } from './project.js';
-
 /** A data source for a test gateway; PGlite is in memory unless `dataDir` names its directory. */
 export type TestSource =
   | { readonly client: 'pg'; readonly url: string }
@@ -147,12 +145,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
       await ownStoreDb?.destroy();
     },
   };
-}
-
-/** What the suites called before testConfig/startGateway; goes once every suite has moved. */
-export function startTestGateway(options: TestConfigOptions & { readonly seed?: (db: Knex) => Promise<unknown> }): Promise<TestGateway> {
-  const { seed, ...rest } = options;
-  return startGateway({ config: testConfig(rest), seed });
 }
 
 const erpTemplates = new Map<number, Promise<string>>();
