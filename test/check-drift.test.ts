@@ -1,6 +1,6 @@
 // `gatehouse check` findings: the legacy fixture changed after init, and the shipped ERP contract against its database.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { createDataSources, type DataSource, type DataSources } from '../src/db/sources.js';
 import { seedErp } from '../src/demo/erp-schema.js';
@@ -19,24 +19,24 @@ const summary = (findings: readonly DriftFinding[]): string[] =>
   findings.map((f) => `${f.severity} ${f.code} ${f.resource ?? f.relation}${f.property ? `.${f.property}` : f.column ? `.${f.column}` : ''}`);
 
 describe('check on the legacy fixture after init', () => {
+  // One database for the whole describe: each test changes the schema inside a transaction that is rolled back after
+  // it (PostgreSQL's DDL is transactional, and PGlite's single connection sees its own uncommitted changes), so every
+  // test still starts from the fixture as init saw it, without paying for a PGlite start-up and an init of its own.
   let sources: DataSources;
   let source: DataSource;
   let spec: LoadedSpec;
 
-  beforeEach(async () => {
+  before(async () => {
     sources = pglite('legacy');
     source = sources.get('legacy')!;
     await loadLegacyFixture(source.db);
     const generated = await generateFromSource(source, { schemas: ['legacy'], verify: false });
     spec = await loadSpec(generated.document);
   });
-  const drift = async () => {
-    try {
-      return await detectDrift(spec, sources);
-    } finally {
-      await sources.destroy();
-    }
-  };
+  after(async () => sources?.destroy());
+  beforeEach(async () => source.db.raw('begin'));
+  afterEach(async () => source.db.raw('rollback'));
+  const drift = () => detectDrift(spec, sources);
 
   it('when nothing changed since init, then there is no drift at all', async () => {
     const report = await drift();
