@@ -2,7 +2,7 @@
 // contract on in-memory PGlite), `startGateway()` seeds its source and serves it on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -148,19 +148,27 @@ export async function startGateway(options: StartGatewayOptions): Promise<TestGa
 }
 
 const erpTemplates = new Map<number, Promise<string>>();
+/** Data directories made here, removed when the test process exits (a copy is cheap to leave until then). */
+const madeDirs = new Set<string>();
+
+async function madeDir(prefix: string): Promise<string> {
+  if (madeDirs.size === 0) process.once('exit', () => madeDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
+}
 
 /**
  * A PGlite source holding the ERP demo data (`seedErp` at `scale`), opened from a private copy of a data directory
  * seeded once per test process: a fresh PGlite spends seconds in initdb, a copy opens in a fraction of that. For
- * suites that start several gateways on the same data; the copy is removed when the process exits.
+ * suites that start several gateways on the same data.
  */
 export async function erpPglite(options: { scale?: number } = {}): Promise<TestSource> {
   const scale = options.scale ?? 1;
   let template = erpTemplates.get(scale);
   if (!template) {
     template = (async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-erp-template-'));
-      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+      const dir = await madeDir('gatehouse-erp-template-');
       const sources = createDataSources(testConfig({ source: { client: 'pglite', dataDir: dir } }).sources);
       try {
         await seedErp(sources.get('erp')!.db, { scale });
@@ -171,15 +179,9 @@ export async function erpPglite(options: { scale?: number } = {}): Promise<TestS
     })();
     erpTemplates.set(scale, template);
   }
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-erp-'));
-  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = await madeDir('gatehouse-erp-');
   await cp(await template, dataDir, { recursive: true });
   return { client: 'pglite', dataDir };
-}
-
-/** Removes a PGlite copy from `erpPglite` once its gateway is closed (otherwise it goes when the process exits). */
-export async function removePglite(source: TestSource): Promise<void> {
-  if (source.client === 'pglite' && source.dataDir) await rm(source.dataDir, { recursive: true, force: true });
 }
 
 /**
