@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { demoAuth } from '../src/auth/demo-auth.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { seedErp } from '../src/demo/erp-schema.js';
-import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
+import { erpPglite, startGateway, testConfig, type TestGateway } from './support/gateway.js';
 import { redisSkipReason, startRedis, type RedisServer } from './support/redis.js';
 
 const secret = randomBytes(32).toString('base64url');
@@ -43,11 +42,10 @@ describe('source allowlists through the pipeline', () => {
   before(async () => {
     gw = await startGateway({
       config: testConfig({
-        source: { client: 'pglite' },
+        source: await erpPglite(),
         auth: { ...demoAuth(secret), disabled: false },
         extra: { policies, network, rateLimit: { enabled: false } },
       }),
-      seed: (db) => seedErp(db),
     });
   });
   after(() => gw?.close());
@@ -108,11 +106,10 @@ describe('coarse rate limit through the pipeline', () => {
   before(async () => {
     gw = await startGateway({
       config: testConfig({
-        source: { client: 'pglite' },
+        source: await erpPglite(),
         auth: { ...demoAuth(secret), disabled: false },
         extra: { policies, network, rateLimit: { coarse: { limit: 3, windowMs: 60_000 } } },
       }),
-      seed: (db) => seedErp(db),
     });
   });
   after(() => gw?.close());
@@ -145,7 +142,7 @@ describe('gateways sharing one Redis', { skip: redisSkipReason() }, () => {
       gateways.push(
         await startGateway({
           config: testConfig({
-            source: { client: 'pglite' },
+            source: await erpPglite(),
             auth: { ...demoAuth(secret), disabled: false },
             extra: {
               policies,
@@ -154,8 +151,7 @@ describe('gateways sharing one Redis', { skip: redisSkipReason() }, () => {
               redis: { url: redis.url, keyPrefix },
             },
           }),
-          seed: (db) => seedErp(db),
-        }),
+            }),
       );
     }
   });
