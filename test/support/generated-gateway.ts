@@ -51,8 +51,18 @@ export async function generateAndServe(options: GeneratedGatewayOptions): Promis
         await writeFile(specPath, serializeDocument(generated.document, 'yaml', options.sourceName));
       },
     });
+    // Not `...gw`: spreading would read the store getters, which throw for a gateway without a store.
     return {
-      ...gw,
+      gateway: gw.gateway,
+      config: gw.config,
+      db: gw.db,
+      http: gw.http,
+      get auditor() {
+        return gw.auditor;
+      },
+      get storeDb() {
+        return gw.storeDb;
+      },
       generated: generated!,
       specPath,
       source: gw.gateway.sources.get(options.sourceName)!,
