@@ -37,3 +37,4 @@ export function runMssql(connection: unknown, statement: DriverStatement): Promi
     tds.execSql(request);
   });
 }
+
