@@ -28,7 +28,7 @@ import type { ValidatorFactory } from './openapi/validators.js';
 import { admitStage, admitted, authorizeStage, type GatewayRoute } from './pipeline/authorize.js';
 import { allowlistStage, resolveAddressStage } from './pipeline/address.js';
 import { authenticateStage, authenticationOffStage } from './pipeline/authenticate.js';
-import type { Authenticated, Reached } from './pipeline/exchange.js';
+import type { Authenticated, Planned, Reached } from './pipeline/exchange.js';
 import { executeStage } from './pipeline/execute.js';
 import { finishStage } from './pipeline/finish.js';
 import { auditAvailableStage, incomingStage, splitTarget } from './pipeline/incoming.js';
@@ -238,9 +238,11 @@ const CANCEL_GRACE_MS = 5000;
 
 /** The cancel went unanswered: the statement may still complete (the database or the network is stuck). */
 function outcomeUnknown(reached: Reached): RequestTimeoutError {
-  reached.audit?.note('dataChanged', 'unknown');
+  const read = (reached as Partial<Planned>).planned?.plan.kind === 'select';
+  reached.audit?.note('dataChanged', read ? false : 'unknown');
   reached.audit?.note('cancelled', false);
-  return new RequestTimeoutError('the request took longer than the configured request timeout; whether its change was applied is not known');
+  const what = read ? 'its statement did not stop in time' : 'whether its change was applied is not known';
+  return new RequestTimeoutError(`the request took longer than the configured request timeout; ${what}`);
 }
 
 /** The Express door's first middleware: a data operation leaves Express here and runs the chain. */
