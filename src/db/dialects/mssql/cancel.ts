@@ -1,9 +1,10 @@
 // Stopping the statement a tedious connection is running: an attention first, then, if the server lets the statement
 // run on, the end of its session (KILL), from a connection of its own.
 import type { EventEmitter } from 'node:events';
-import { Connection, Request, type ConnectionConfiguration } from 'tedious';
+import type { ConnectionConfiguration } from 'tedious';
 import type { SourceConfig } from '../../../config/types.js';
 import { tediousConfig } from './connection.js';
+import { tedious } from './tedious.js';
 
 /** How long an attention may take to stop a statement before its session is ended instead. */
 const ATTENTION_WAIT_MS = 300;
@@ -55,6 +56,7 @@ function completesWithin(request: EventEmitter, ms: number): Promise<boolean> {
 /** KILL from a connection made for it (the pool's may all be taken), closed once the server has ended the session. */
 function killSession(spid: number, source: SourceConfig): Promise<void> {
   return new Promise((resolve, reject) => {
+    const { Connection, Request } = tedious();
     const tds = new Connection(tediousConfig(source) as unknown as ConnectionConfiguration);
     // A failed connection also emits 'error'; connect's callback is what reports it.
     tds.on('error', () => undefined);
