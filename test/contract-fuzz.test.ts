@@ -91,7 +91,7 @@ describe('the served contract, fuzzed against the demo', () => {
     const cases: Array<[route: string, request: FuzzRequest]> = [
       ['/customers', { method: 'GET', path: '/customers?select=name&limit=3', headers: {}, body: undefined }],
       ['/customers/{id}', { method: 'GET', path: '/customers/1?select=email', headers: {}, body: undefined }],
-      ['/customers', { method: 'GET', path: '/customers?select=id,creditLimit&limit=5&creditLimit=not.is.null', headers: {}, body: undefined }],
+      ['/customers', { method: 'GET', path: '/customers?select=id,creditLimit&limit=5', headers: {}, body: undefined }],
       ['/customers', { method: 'GET', path: '/customers?limit=3', headers: { Accept: 'text/csv' }, body: undefined }],
       ['/customers', { method: 'GET', path: '/customers?limit=3', headers: { Accept: 'application/x-ndjson' }, body: undefined }],
       ['/customers', { method: 'GET', path: '/customers?limit=all', headers: { Accept: 'application/x-ndjson' }, body: undefined }],
