@@ -70,8 +70,12 @@ export function describeAnswers(document: Record<string, unknown>, operations: r
   return document;
 }
 
-/** 429 (the caller's budget), 503 (a database or the audit store is down), 504 (the request ran out of time). */
+/**
+ * 429 (the caller's budget), 503 (a database or the audit store is down), 504 (the request ran out of time), and any
+ * other refusal as a problem (`default`), unless the document already says.
+ */
 export function addRefusals(responses: Record<string, unknown>, rateLimited: boolean): void {
+  responses.default ??= { $ref: `#/components/responses/${GATEWAY_RESPONSES.problem}` };
   if (rateLimited) responses['429'] ??= { $ref: `#/components/responses/${GATEWAY_RESPONSES.rateLimited}` };
   responses['503'] ??= { $ref: `#/components/responses/${GATEWAY_RESPONSES.unavailable}` };
   responses['504'] ??= { $ref: `#/components/responses/${GATEWAY_RESPONSES.timedOut}` };

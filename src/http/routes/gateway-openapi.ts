@@ -64,7 +64,7 @@ const BASE_PATHS: Record<string, Record<string, Record<string, unknown>>> = {
         },
       ],
       responses: {
-        '200': { description: 'The OpenAPI document', content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } } },
+        '200': { description: 'The OpenAPI document', content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string' }, paths: { type: 'object' } } } } } },
         '400': problem,
         '401': problem,
         '403': problem,
