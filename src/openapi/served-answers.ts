@@ -27,25 +27,28 @@ export function describeAnswers(document: Record<string, unknown>, operations: r
   for (const op of operations) if (op.resource.entityName) resourceOf.set(op.resource.entityName, op.resource);
 
   const readNames = new Map<string, string>();
-  const readVariant = (name: string): string | undefined => {
-    const entity = schemas[name];
-    if (!entity) return undefined;
+  const readVariant = (name: string, resource: Resource): string => {
     let variant = readNames.get(name);
     if (!variant) {
       variant = freeName(schemas, `${name}Read`);
       readNames.set(name, variant);
-      schemas[variant] = readShape(entity, resourceOf.get(name), masks.get(name));
+      schemas[variant] = readShape(schemas[name]!, resource, masks.get(name));
     }
     return variant;
+  };
+  /** A schema under components.schemas that holds the resource's rows (its properties are the resource's). */
+  const isEntity = (name: string, resource: Resource): boolean => {
+    if (!isObject(schemas[name])) return false;
+    const properties = schemas[name].properties;
+    return resourceOf.has(name) || (isObject(properties) && Object.keys(properties).some((p) => resource.columns.has(p)));
   };
   const rewrite = (node: unknown, resource: Resource): unknown => {
     if (Array.isArray(node)) return node.map((n) => rewrite(n, resource));
     if (typeof node !== 'object' || node === null) return node;
     const record = node as JsonSchema;
     const ref = typeof record.$ref === 'string' ? ENTITY_REF.exec(record.$ref) : null;
-    if (ref && resourceOf.has(ref[1]!)) {
-      const variant = readVariant(ref[1]!);
-      return variant ? { ...record, $ref: `#/components/schemas/${variant}` } : record;
+    if (ref && isEntity(ref[1]!, resource)) {
+      return { ...record, $ref: `#/components/schemas/${readVariant(ref[1]!, resourceOf.get(ref[1]!) ?? resource)}` };
     }
     // An inline entity: the same read shape.
     if (isObject(record.properties) && Object.keys(record.properties).some((p) => resource.columns.has(p))) {
@@ -58,8 +61,11 @@ export function describeAnswers(document: Record<string, unknown>, operations: r
     const operation = paths[op.path]?.[op.method] as Record<string, unknown> | undefined;
     if (!operation) continue;
     const responses = (operation.responses ??= {}) as Record<string, Record<string, unknown>>;
-    for (const [status, response] of Object.entries(responses)) {
-      if (status.startsWith('2') && isObject(response.content)) responses[status] = { ...response, content: rewrite(response.content, op.resource) };
+    for (const [status, given] of Object.entries(responses)) {
+      if (!status.startsWith('2')) continue;
+      // A shared response (components.responses) is copied into the operation: its rows are this resource's.
+      const response = sharedResponse(components, given) ?? given;
+      if (isObject(response.content)) responses[status] = { ...response, content: rewrite(response.content, op.resource) };
     }
     if (op.kind === 'replace' && !responses['201'] && responses['200']) {
       responses['201'] = { ...responses['200'], description: 'Created: no row had this key (`Prefer: return=representation` returns it).' };
@@ -172,6 +178,12 @@ function maskedShape(schema: JsonSchema, mask: MaskedProperty, nullable: boolean
     return { ...keep, ...masked };
   }
   return { anyOf: [schema, masked] };
+}
+
+function sharedResponse(components: Record<string, Record<string, unknown>>, response: Record<string, unknown>): Record<string, unknown> | undefined {
+  const ref = typeof response.$ref === 'string' ? /^#\/components\/responses\/([^/]+)$/.exec(response.$ref) : null;
+  const shared = ref ? components.responses?.[ref[1]!] : undefined;
+  return isObject(shared) ? structuredClone(shared) : undefined;
 }
 
 function freeName(schemas: Record<string, unknown>, name: string): string {
