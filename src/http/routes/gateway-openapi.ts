@@ -1,7 +1,8 @@
 // The gateway's own endpoints as the served document describes them (health, readiness, the contract itself, the
-// auditor API), and the methods each path serves, which also decide a 405 for any other method.
+// auditor API, the migration report), and the methods each path serves, which also decide a 405 for any other method.
 import { addRefusals } from '../../openapi/served-answers.js';
 import { GATEWAY_RESPONSES } from '../../openapi/gateway-components.js';
+import { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES } from '../../reports/report-format.js';
 import { AUDIT_OPENAPI_PATHS } from './audit-openapi.js';
 
 const problem = { $ref: `#/components/responses/${GATEWAY_RESPONSES.problem}` };
@@ -73,9 +74,46 @@ const BASE_PATHS: Record<string, Record<string, Record<string, unknown>>> = {
   },
 };
 
+const query = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }): Record<string, unknown> => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+
+const REPORT_PATHS = {
+  [MIGRATION_REPORT_PATH]: {
+    get: {
+      operationId: 'gatehouseMigrationReport',
+      tags: ['gatehouse'],
+      summary: 'The migration-candidate report: per table, how it is used and what to do with it',
+      security: [{ bearer: ['reports:read'] }],
+      parameters: [
+        query('since', 'Start of the window: an ISO 8601 time or a duration back from now (e.g. `30d`)'),
+        query('until', 'End of the window (ISO 8601); now when absent'),
+        query('source', 'Only the tables of this data source'),
+        query('format', 'The format; otherwise the Accept header decides (JSON when it accepts anything)', { enum: [...REPORT_FORMATS] }),
+      ],
+      responses: {
+        '200': {
+          description: 'The report',
+          content: Object.fromEntries(
+            REPORT_FORMATS.map((f) => [REPORT_MEDIA_TYPES[f], { schema: f === 'json' ? { type: 'object', properties: { tables: { type: 'array' } } } : { type: 'string' } }]),
+          ),
+        },
+        '400': problem,
+        '401': problem,
+        '403': problem,
+        '406': problem,
+      },
+    },
+  },
+};
+
 /** Every gateway path item, each operation with the refusals it can meet. */
 export function gatewayPaths(): Record<string, Record<string, Record<string, unknown>>> {
-  const paths = structuredClone({ ...BASE_PATHS, ...AUDIT_OPENAPI_PATHS }) as Record<string, Record<string, Record<string, unknown>>>;
+  const paths = structuredClone({ ...BASE_PATHS, ...AUDIT_OPENAPI_PATHS, ...REPORT_PATHS }) as Record<string, Record<string, Record<string, unknown>>>;
   for (const [path, item] of Object.entries(paths)) {
     for (const operation of Object.values(item)) {
       const responses = (operation.responses ??= {}) as Record<string, unknown>;
