@@ -25,6 +25,8 @@ export interface ReportRequest {
   /** Told when each stage starts (the CLI's progress bar). */
   readonly onStage?: (stage: 'aggregating' | 'reading catalogs' | 'analysing', done: number, total: number) => void;
   readonly now?: Date;
+  /** Store connections the aggregation may use at once (see AggregateOptions.connections). */
+  readonly storeConnections?: number;
 }
 
 export const REPORT_STAGES = 3;
@@ -40,6 +42,7 @@ export async function buildMigrationReport(deps: ReportDeps, request: ReportRequ
     window: request.window,
     resources: request.source === undefined ? undefined : tables.flatMap((t) => t.resources.map((r) => r.name)),
     statementTimeoutMs: deps.config.report.statementTimeoutMs,
+    connections: request.storeConnections,
   });
   request.onStage?.('reading catalogs', 1, REPORT_STAGES);
   const catalogs = new Map<string, CatalogResult>();

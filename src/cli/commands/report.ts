@@ -55,7 +55,8 @@ export function registerReport(program: Command): void {
           const result = await usageAsync(() =>
             buildMigrationReport(
               { store: store.db, sources, operations: spec.operations, config },
-              { window, source: opts.source, onStage: progress.update },
+              // This process has the store to itself: two connections, the row pass beside the index-only aggregates.
+              { window, source: opts.source, onStage: progress.update, storeConnections: 2 },
             ),
           );
           progress.stop();
