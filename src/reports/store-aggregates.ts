@@ -44,6 +44,8 @@ export interface AggregateOptions {
    * running gateway leaves its pool to the audit writer.
    */
   readonly connections?: number;
+  /** Told once the first aggregates are sent to the store (the caller may then do its own work meanwhile). */
+  readonly onSent?: () => void;
 }
 
 /** Refuses a store without the audit log (never migrated, or not a Gatehouse store). */
@@ -87,7 +89,9 @@ export async function aggregateStore(db: Knex, options: AggregateOptions): Promi
   const lanes = pg ? Math.max(1, Math.min(2, options.connections ?? 1)) : 1;
   const connections: DriverConnection[] = [];
   try {
-    for (let i = 0; i < lanes; i += 1) connections.push(await pool.acquireConnection());
+    connections.push(await pool.acquireConnection());
+    // A second connection only if the pool has one to give: otherwise one lane, as in a running gateway.
+    if (lanes > 1) await pool.acquireConnection().then((c) => connections.push(c), () => undefined);
     const sessions: Rows[] = connections.map(
       (connection) => async (text, values = []) =>
         (pg ? await connection.query({ text, values, query_timeout: options.statementTimeoutMs + 1000 }) : await connection.query(text, values)).rows,
@@ -122,7 +126,10 @@ const CO_ACCESS_FULL_EVENTS = 250_000;
 /** Seconds since the epoch, rounded to the nearest (half away from zero, as a numeric cast rounds); cheaper than extract(). */
 const EPOCH = `round(date_part('epoch', occurred_at))::bigint`;
 
-/** The row pass on `rows`; the index-only aggregates on `other` at the same time, or after it on `rows`. */
+/**
+ * The row pass first on `rows`; the index-only aggregates are a queue that each connection takes from when free (on
+ * `other` from the start, on `rows` after its pass), or after the pass on `rows` alone.
+ */
 async function aggregate(rows: Rows, other: Rows | undefined, options: AggregateOptions): Promise<StoreAggregates> {
   const values: unknown[] = [options.window.from.toISOString(), options.window.to.toISOString()];
   if (options.resources) values.push([...options.resources]);
@@ -132,8 +139,8 @@ async function aggregate(rows: Rows, other: Rows | undefined, options: Aggregate
   // covering index (resource, occurred_at, then zone, outcome, latency, principal and address), as index-only scans:
   // a seventh of the table's bytes, and already in table order for the percentiles. The first is the one pass over
   // the rows themselves, for what only the json `detail` holds: bytes out and, of successful requests, the columns
-  // used. It groups by the recorded columns text as well (requests repeat a handful of column choices), so each
-  // event's detail is parsed once for both, and the two are split apart here.
+  // used. It groups by the recorded columns text as well (requests repeat a handful of column choices), so the rows
+  // are read once for both, and the two are split apart here.
   const rowPass = async (): Promise<ReturnType<typeof splitTraffic>> =>
     splitTraffic(
       await rows(
@@ -144,74 +151,122 @@ async function aggregate(rows: Rows, other: Rows | undefined, options: Aggregate
         values,
       ),
     );
+  const indexed = indexAggregates(where, values);
   if (other === undefined) {
-    const passed = await rowPass();
+    const passing = rowPass();
+    options.onSent?.();
+    const passed = await passing;
     if (passed.traffic.length === 0) return emptyAggregates();
-    return { ...passed, ...(await indexAggregates(rows, where, values)) };
+    await indexed.drain(rows);
+    return { ...passed, ...indexed.result() };
   }
-  const [passed, indexed] = await Promise.all([rowPass(), indexAggregates(other, where, values)]);
-  return passed.traffic.length === 0 ? emptyAggregates() : { ...passed, ...indexed };
+  const both = Promise.all([rowPass().then(async (passed) => (await indexed.drain(rows), passed)), indexed.drain(other)]);
+  options.onSent?.();
+  const [passed] = await both;
+  return passed.traffic.length === 0 ? emptyAggregates() : { ...passed, ...indexed.result() };
 }
 
 type IndexAggregates = Omit<StoreAggregates, 'traffic' | 'columnPatterns'>;
+type Task = (rows: Rows) => Promise<void>;
 
-async function indexAggregates(rows: Rows, where: string, values: unknown[]): Promise<IndexAggregates> {
-  const q = (sql: string): Promise<Array<Record<string, unknown>>> => rows(sql, values);
-  const latency = new Map(
-    (
-      await q(`select resource as r, percentile_cont(array[0.5, 0.95]::float8[]) within group (order by latency_ms) as p
-                 from ${EVENTS_TABLE} where ${where} and latency_ms is not null group by 1`)
-    ).map((x) => {
-      const p = x.p as number[] | null;
-      return [String(x.r), { p50: p?.[0] ?? null, p95: p?.[1] ?? null }];
-    }),
-  );
-  // Who used the table (a denied caller did not): distinct pairs here, counted per table below.
+/** The index-only aggregates as tasks; `drain(rows)` runs the next waiting one on that connection until none is left. */
+function indexAggregates(where: string, values: unknown[]): { drain: (rows: Rows) => Promise<void>; result: () => IndexAggregates } {
+  let latency = new Map<string, { p50: number | null; p95: number | null }>();
   const people = new Map<string, { principals: number; clients: number }>();
-  const seen = new Map<string, { subjects: Set<string>; clients: Set<string> }>();
-  for (const x of await q(`select resource as r, subject as s, client_id as c from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' group by 1, 2, 3`)) {
-    const entry = seen.get(String(x.r)) ?? { subjects: new Set<string>(), clients: new Set<string>() };
-    if (x.s !== null) entry.subjects.add(String(x.s));
-    if (x.c !== null) entry.clients.add(String(x.c));
-    seen.set(String(x.r), entry);
-  }
-  for (const [r, e] of seen) people.set(r, { principals: e.subjects.size, clients: e.clients.size });
-  // Hours and days as integers from the epoch (UTC): far cheaper per event than formatting dates.
-  const byHour = (
-    await q(`select resource as r, (${EPOCH} / 3600 % 24)::int as h, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2`)
-  ).map((x) => ({ resource: String(x.r), hour: num(x.h), requests: num(x.n) }));
-  const byDay = (
-    await q(`select resource as r, (${EPOCH} / 86400)::int as d, zone as z, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2, 3`)
-  ).map((x) => ({
-    resource: String(x.r),
-    day: new Date(num(x.d) * 86_400_000).toISOString().slice(0, 10),
-    zone: (x.z as string | null) ?? null,
-    requests: num(x.n),
-  }));
-  // Every request of the window falls in exactly one hour of the day.
-  const events = byHour.reduce((n, h) => n + h.requests, 0);
-  // Co-access: the tables each client used in each minute; pairs counted within a bucket, never across buckets.
-  // Clients are grouped by a hash of their key (client id, else subject, else address): an int groups faster than
-  // text, and a collision merely merges two clients. Over a large window, every n-th minute stands for all (its
-  // events whole): shares keep their value, counts are scaled back up.
-  const sample = Math.max(1, Math.ceil(events / CO_ACCESS_FULL_EVENTS));
-  const minute = `(${EPOCH} / 60)`;
-  await q(
-    `create temporary table report_buckets on commit drop as
-     select k, mi, array_agg(r order by r) as rs
-       from (select distinct hashtext(coalesce(client_id, subject, client_ip)) as k, ${minute} as mi, resource as r
-               from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' ${sample > 1 ? `and ${minute} % ${sample} = 0` : ''}) as used
-      group by 1, 2`,
-  );
-  const minutes = new Map(
-    (await rows(`select u.r, count(*) as n from report_buckets, unnest(rs) as u(r) group by 1`)).map((x) => [String(x.r), num(x.n) * sample]),
-  );
-  const pairs = (
-    await rows(`select rs[i] as a, rs[j] as b, count(*) as n
-                  from report_buckets, generate_subscripts(rs, 1) as i, generate_subscripts(rs, 1) as j
-                 where cardinality(rs) > 1 and i < j group by 1, 2`)
-  ).map((x) => ({ a: String(x.a), b: String(x.b), shared: num(x.n) * sample }));
-  return { events, latency, people, byHour, byDay, minutes, pairs, coAccessSample: sample };
+  let byHour: StoreAggregates['byHour'] = [];
+  let byDay: StoreAggregates['byDay'] = [];
+  let minutes = new Map<string, number>();
+  let pairs: StoreAggregates['pairs'] = [];
+  let events = 0;
+  let sample = 1;
+  const hoursCounted = { resolve: (): void => undefined, reject: (err: unknown): void => void err };
+  const counted = new Promise<void>((resolve, reject) => Object.assign(hoursCounted, { resolve, reject }));
+  // Awaited by co-access only; when the hours fail, the whole aggregation fails with their error.
+  counted.catch(() => undefined);
+
+  const hours: Task = async (rows) => {
+    try {
+      // Hours and days as integers from the epoch (UTC): far cheaper per event than formatting dates.
+      byHour = (
+        await rows(`select resource as r, (${EPOCH} / 3600 % 24)::int as h, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2`, values)
+      ).map((x) => ({ resource: String(x.r), hour: num(x.h), requests: num(x.n) }));
+      // Every request of the window falls in exactly one hour of the day.
+      events = byHour.reduce((n, h) => n + h.requests, 0);
+      hoursCounted.resolve();
+    } catch (err) {
+      hoursCounted.reject(err);
+      throw err;
+    }
+  };
+  const coAccess: Task = async (rows) => {
+    // Co-access: the tables each client used in each minute; pairs counted within a bucket, never across buckets.
+    // Clients are grouped by a hash of their key (client id, else subject, else address): an int groups faster than
+    // text, and a collision merely merges two clients. Over a large window, every n-th minute stands for all (its
+    // events whole): shares keep their value, counts are scaled back up.
+    await counted;
+    sample = Math.max(1, Math.ceil(events / CO_ACCESS_FULL_EVENTS));
+    const minute = `(${EPOCH} / 60)`;
+    await rows(
+      `create temporary table report_buckets on commit drop as
+       select k, mi, array_agg(r order by r) as rs
+         from (select distinct hashtext(coalesce(client_id, subject, client_ip)) as k, ${minute} as mi, resource as r
+                 from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' ${sample > 1 ? `and ${minute} % ${sample} = 0` : ''}) as used
+        group by 1, 2`,
+      values,
+    );
+    minutes = new Map(
+      (await rows(`select u.r, count(*) as n from report_buckets, unnest(rs) as u(r) group by 1`)).map((x) => [String(x.r), num(x.n) * sample]),
+    );
+    pairs = (
+      await rows(`select rs[i] as a, rs[j] as b, count(*) as n
+                    from report_buckets, generate_subscripts(rs, 1) as i, generate_subscripts(rs, 1) as j
+                   where cardinality(rs) > 1 and i < j group by 1, 2`)
+    ).map((x) => ({ a: String(x.a), b: String(x.b), shared: num(x.n) * sample }));
+  };
+  const percentiles: Task = async (rows) => {
+    latency = new Map(
+      (
+        await rows(
+          `select resource as r, percentile_cont(array[0.5, 0.95]::float8[]) within group (order by latency_ms) as p
+             from ${EVENTS_TABLE} where ${where} and latency_ms is not null group by 1`,
+          values,
+        )
+      ).map((x) => {
+        const p = x.p as number[] | null;
+        return [String(x.r), { p50: p?.[0] ?? null, p95: p?.[1] ?? null }];
+      }),
+    );
+  };
+  const principals: Task = async (rows) => {
+    // Who used the table (a denied caller did not): distinct pairs here, counted per table.
+    const seen = new Map<string, { subjects: Set<string>; clients: Set<string> }>();
+    for (const x of await rows(`select resource as r, subject as s, client_id as c from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' group by 1, 2, 3`, values)) {
+      const entry = seen.get(String(x.r)) ?? { subjects: new Set<string>(), clients: new Set<string>() };
+      if (x.s !== null) entry.subjects.add(String(x.s));
+      if (x.c !== null) entry.clients.add(String(x.c));
+      seen.set(String(x.r), entry);
+    }
+    for (const [r, e] of seen) people.set(r, { principals: e.subjects.size, clients: e.clients.size });
+  };
+  const days: Task = async (rows) => {
+    byDay = (
+      await rows(`select resource as r, (${EPOCH} / 86400)::int as d, zone as z, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2, 3`, values)
+    ).map((x) => ({
+      resource: String(x.r),
+      day: new Date(num(x.d) * 86_400_000).toISOString().slice(0, 10),
+      zone: (x.z as string | null) ?? null,
+      requests: num(x.n),
+    }));
+  };
+
+  // The hours first (co-access needs their total), co-access, the longest, next.
+  const queue: Task[] = [hours, coAccess, percentiles, principals, days];
+  return {
+    async drain(rows) {
+      for (let task = queue.shift(); task !== undefined; task = queue.shift()) await task(rows);
+    },
+    result: () => ({ events, latency, people, byHour, byDay, minutes, pairs, coAccessSample: sample }),
+  };
 }
 
 /**
