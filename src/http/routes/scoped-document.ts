@@ -8,7 +8,7 @@ import type { Authenticated } from '../../pipeline/exchange.js';
 import { principalOf } from '../../pipeline/exchange.js';
 import type { Principal } from '../../auth/principal.js';
 import { ownRequest } from '../own-request.js';
-import { publishedDocument } from './docs.js';
+import { publishedJson } from './docs.js';
 
 export const SCOPED_CONTRACT_ROUTE: GatewayRoute = { template: '/openapi.json', operationId: 'gatehouseScopedContract', scope: undefined };
 
@@ -29,7 +29,7 @@ export function scopedDocumentRoute(
     state.reached.audit?.setRoute(SCOPED_CONTRACT_ROUTE.template, SCOPED_CONTRACT_ROUTE.operationId);
     const principal = admit(state.reached as Authenticated, SCOPED_CONTRACT_ROUTE);
     const scoped = scopeDocument(document, operations, policy, principal);
-    res.type('application/json').send(JSON.stringify(publishedDocument(scoped, { classifications: true })));
+    res.type('application/json').send(publishedJson(scoped, { classifications: true }));
   });
   return router;
 }

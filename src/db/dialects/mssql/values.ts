@@ -1,8 +1,9 @@
 // How SQL Server values cross the driver: what tedious reads becomes the JSON PostgreSQL sources give (exact numerics
 // and calendar values as text, unshifted), and each bound value gets a parameter type SQL Server converts from.
-import { TYPES } from 'tedious';
+import type { TYPES } from 'tedious';
 
-type DataType = (typeof TYPES)[keyof typeof TYPES];
+type Types = typeof TYPES;
+type DataType = Types[keyof Types];
 
 interface ColumnMeta {
   readonly type: { readonly name: string };
@@ -69,7 +70,7 @@ export function readValue(value: unknown, meta: ColumnMeta): unknown {
 const INT32 = { min: -2_147_483_648, max: 2_147_483_647 };
 
 /** The parameter type a bound value is sent as; SQL Server converts it to the column's type where they differ. */
-export function parameterType(value: unknown): DataType {
+export function parameterType(value: unknown, TYPES: Types): DataType {
   switch (typeof value) {
     case 'boolean':
       return TYPES.Bit;
