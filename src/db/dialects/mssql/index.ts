@@ -8,7 +8,6 @@ import { tediousConfig } from './connection.js';
 import { isRetryableMssqlError, translateMssqlErrorWithCatalog } from './errors.js';
 import { introspectMssql } from './introspect.js';
 import { runMssql } from './run.js';
-import { createTediousLoader } from './tedious.js';
 import { mssqlStatistics } from './statistics.js';
 import { buildMssqlInsert, mssqlCandidates, mssqlReturning } from './writes.js';
 
@@ -18,7 +17,6 @@ const CASE_SENSITIVE = 'Latin1_General_CS_AS';
 const CASE_INSENSITIVE = 'Latin1_General_CI_AS';
 
 export function createMssqlDialect(sourceName = 'source'): Dialect {
-  const tedious = createTediousLoader();
   return {
     name: 'mssql',
     defaultSchema: 'dbo',
@@ -45,7 +43,7 @@ export function createMssqlDialect(sourceName = 'source'): Dialect {
     returning: (qb, columns, table) => mssqlReturning(qb, columns, table),
     buildInsert: buildMssqlInsert,
     candidates: mssqlCandidates,
-    run: (connection, statement) => runMssql(tedious, connection, statement),
+    run: runMssql,
     translateError: translateMssqlErrorWithCatalog,
     retryable: isRetryableMssqlError,
     introspect: introspectMssql,

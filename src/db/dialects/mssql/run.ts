@@ -1,8 +1,8 @@
 // One statement on a tedious connection from the pool: parameters typed from their values, rows read like knex's.
 import type { Connection } from 'tedious';
+import { tedious } from './tedious.js';
 import type { DbRow } from '../../../query/types.js';
 import type { DriverResult, DriverStatement } from '../../driver.js';
-import type { createTediousLoader } from './tedious.js';
 import { parameterOptions, parameterType, parameterValue, readValue } from './values.js';
 
 interface Column {
@@ -14,12 +14,11 @@ interface Column {
  * Parameterised statements go as `sp_executesql` (SQL Server caches a plan per text, so the statement cache's
  * stable texts are reused without a prepare round trip); statements without values go as a plain batch.
  */
-export function runMssql(tedious: ReturnType<typeof createTediousLoader>, connection: unknown, statement: DriverStatement): Promise<DriverResult> {
+export function runMssql(connection: unknown, statement: DriverStatement): Promise<DriverResult> {
   const tds = connection as Connection;
-  const { Request, TYPES } = tedious();
   return new Promise((resolve, reject) => {
     const rows: DbRow[] = [];
-    const request = new Request(statement.text, (err, rowCount) => {
+    const request = new (tedious().Request)(statement.text, (err, rowCount) => {
       if (err) reject(err);
       else resolve({ rows, rowCount: rows.length > 0 ? rows.length : statement.values.length > 0 ? (rowCount ?? null) : null });
     });
@@ -34,7 +33,7 @@ export function runMssql(tedious: ReturnType<typeof createTediousLoader>, connec
     }
     statement.values.forEach((value, i) => {
       const sent = parameterValue(value);
-      request.addParameter(`p${i}`, parameterType(sent, TYPES), sent, parameterOptions(sent));
+      request.addParameter(`p${i}`, parameterType(sent), sent, parameterOptions(sent));
     });
     tds.execSql(request);
   });
