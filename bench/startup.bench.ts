@@ -15,6 +15,7 @@ import { createDatabase, startPostgres } from '../test/support/postgres.js';
 import { freePort, waitForExit } from '../test/support/processes.js';
 import { createSchema } from './support/legacy-schema.js';
 import { compileGateway, root } from './support/compile.js';
+import { shippedNodeFlags } from './support/servers.js';
 
 const TABLES = Number(process.env.BENCH_STARTUP_TABLES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -81,7 +82,8 @@ export async function run(): Promise<void> {
         `${(size / 1e6).toFixed(1)} MB of ${FORMAT.toUpperCase()} (BENCH_STARTUP_FORMAT=yaml|json)`,
     );
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    const nodeFlags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
+    // The gateway runs as the image ships it (its V8 flags), plus any BENCH_NODE_FLAGS.
+    const nodeFlags = [...shippedNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [])];
     const baseline: Measured[] = [];
     const serve: Measured[] = [];
     // Interleaved, so a slow moment on the machine hits both sides alike.
