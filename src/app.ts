@@ -17,6 +17,7 @@ import { ownErrorHandler, ownNotFound, ownRequestLog } from './http/own-errors.j
 import { AUDIT_BASE, auditRoutes } from './http/routes/audit.js';
 import { REPORTS_BASE, reportRoutes } from './http/routes/reports.js';
 import { docsRoutes } from './http/routes/docs.js';
+import { gatewayMethods } from './http/routes/gateway-openapi.js';
 import { healthRoutes, type Readiness } from './http/routes/health.js';
 import { scopedDocumentRoute } from './http/routes/scoped-document.js';
 import type { NetworkPolicy } from './net/network-policy.js';
@@ -24,6 +25,7 @@ import type { InFlight } from './lifecycle/in-flight.js';
 import type { Logger } from './observability/logger.js';
 import { endpointServed, type Observe } from './observability/observation.js';
 import type { OperationIndex, RouteMatch } from './openapi/operation-index.js';
+import { maskedByAnyRule } from './openapi/scope-document.js';
 import type { ValidatorFactory } from './openapi/validators.js';
 import { admitStage, admitted, authorizeStage, type GatewayRoute } from './pipeline/authorize.js';
 import { allowlistStage, resolveAddressStage } from './pipeline/address.js';
@@ -197,14 +199,14 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   app.use(stageMiddleware(resolveAddress));
   app.use(stageMiddleware(allowlist));
   app.use(stageMiddleware(coarseLimit));
-  app.use(docsRoutes(deps.document));
+  app.use(docsRoutes(deps.document, deps.operations.operations, maskedByAnyRule(deps.operations.operations, security.policy)));
   app.use(stageMiddleware(authenticate));
   if (security.policy) app.use(scopedDocumentRoute(deps.document, deps.operations.operations, security.policy, admit));
   // The auditor API (scope audit:read); its own requests are audited like any other.
   if (auditor) app.use(AUDIT_BASE, auditRoutes(auditor, guard));
   // The migration report (scope reports:read), read from the same store, admitted and audited like the auditor API.
   if (auditor) app.use(REPORTS_BASE, reportRoutes({ store: auditor.store.db, sources: deps.sources, operations: deps.operations.operations, config }, guard));
-  app.use(ownNotFound());
+  app.use(ownNotFound(gatewayMethods()));
   app.use(ownErrorHandler(logger));
 
   const listener: RequestListener = (req, res) => {

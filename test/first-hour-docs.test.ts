@@ -112,7 +112,10 @@ describe('the documentation, tried on the demo with the demo token', () => {
     const document = (await (await fetch(`${demo.running.url}/openapi.json`)).json()) as Json;
     const limit = ((document.components as Json).parameters as Record<string, Json>).limit!;
     assert.match(String(limit.description), /a larger value is refused with 400 `limit_too_large`/);
-    assert.equal((limit.schema as Json).minimum, 1);
+    // A page size of at least 1, or `all` (a streamed export).
+    const [pageSize, all] = (limit.schema as { anyOf: Json[] }).anyOf;
+    assert.equal(pageSize!.minimum, 1);
+    assert.equal(all!.const, 'all');
     assert.deepEqual(await send('/customers?limit=501'), { status: 400, code: 'limit_too_large' });
     assert.deepEqual(await send('/customers?limit=0'), { status: 400, code: 'invalid_parameter' });
   });

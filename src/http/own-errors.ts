@@ -1,14 +1,30 @@
 // Errors on the gateway's own endpoints: the same problem replies as data operations, written through Express's
 // response (so the audit hold sees them), and the request log line for these requests.
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { NotFoundError } from '../errors/app-error.js';
+import { MethodNotAllowedError, NotFoundError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
 import { repeatedFailureLog } from '../observability/repeated-failure-log.js';
 import { problemReply, type Reply } from '../pipeline/reply.js';
 import { findOwnRequest, ownRequest } from './own-request.js';
 
-export function ownNotFound(): RequestHandler {
-  return (req, _res, next) => next(new NotFoundError('not_found', `no endpoint at ${req.path}`));
+/**
+ * Nothing answered: 405 with `Allow` on one of the gateway's own paths (`methods`: template → methods served), else
+ * 404. The templates are few; `{name}` matches one segment.
+ */
+export function ownNotFound(methods: ReadonlyMap<string, readonly string[]>): RequestHandler {
+  const templates = [...methods].map(([template, allowed]) => ({
+    pattern: new RegExp(`^${template.split(/\{[^}]+\}/).map(escapeRegExp).join('[^/]+')}$`),
+    allowed,
+  }));
+  return (req, _res, next) => {
+    const known = templates.find((t) => t.pattern.test(req.path));
+    if (known && !known.allowed.includes(req.method)) return next(new MethodNotAllowedError(known.allowed));
+    next(new NotFoundError('not_found', `no endpoint at ${req.path}`));
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export function ownErrorHandler(logger: Logger): ErrorRequestHandler {

@@ -1,6 +1,6 @@
 // Start-up check of every x-gatehouse binding against the live schema; fills in keys and view flags.
 import { SpecError, StartupError } from '../errors/app-error.js';
-import { findRelation, type DbCatalog, type DbRelation } from '../db/catalog.js';
+import { findRelation, type DbCatalog, type DbColumn, type DbRelation } from '../db/catalog.js';
 import type { DataSources } from '../db/sources.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { Operation, Resource } from './resource.js';
@@ -73,6 +73,10 @@ function checkResource(
     return;
   }
   const dbColumns = new Set(relation.columns.map((c) => c.name));
+  for (const dbColumn of relation.columns) {
+    const column = resource.byColumn.get(dbColumn.name);
+    if (column && isZoneless(dbColumn)) column.zoneless = true;
+  }
   for (const column of resource.columns.values()) {
     if (!dbColumns.has(column.column)) {
       problems.push(
@@ -99,6 +103,16 @@ function checkResource(
       );
     }
   }
+}
+
+/** Date and time types without a time zone, by the catalog's type names (SQL Server's `timestamp` is a row version). */
+const ZONELESS = {
+  postgres: new Set(['timestamp', 'time', 'timestamp without time zone', 'time without time zone']),
+  mssql: new Set(['datetime', 'datetime2', 'smalldatetime', 'time']),
+};
+
+function isZoneless(column: DbColumn): boolean {
+  return ZONELESS[column.typeSystem ?? 'postgres'].has(column.dataType.toLowerCase());
 }
 
 function resolveKeyFromPrimaryKey(resource: Resource, relation: DbRelation, at: string, problems: string[]): void {

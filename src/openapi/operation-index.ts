@@ -80,11 +80,13 @@ function find(node: Node, parts: readonly string[], i: number, params: string[])
   return undefined;
 }
 
-/** `/a/b%20c/` → ['a', 'b c']: one trailing slash is ignored; a malformed escape matches nothing. */
+/**
+ * `/a/b%20c` → ['a', 'b c']; a malformed escape matches nothing. A trailing slash is an empty last segment, which
+ * no template matches: `/items/` is an item with an empty key, not the collection, and answers 404.
+ */
 function splitPath(path: string): string[] | undefined {
   const raw = path.split('/');
   if (raw[0] === '') raw.shift();
-  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
   if (path.indexOf('%') < 0) return raw;
   try {
     return raw.map((s) => decodeURIComponent(s));

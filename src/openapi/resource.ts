@@ -18,6 +18,11 @@ export interface ResourceColumn {
   readonly readOnly: boolean;
   /** `x-gatehouse-classification`: public, internal, confidential, pii, ... */
   readonly classification: string | undefined;
+  /**
+   * Set by the binding check: the column's type keeps no time zone (PostgreSQL `timestamp` / `time`, SQL Server
+   * `datetime2` / `datetime` / `smalldatetime` / `time`), so its values are read back with no offset.
+   */
+  zoneless?: boolean;
 }
 
 export interface TableRef {

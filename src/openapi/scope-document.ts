@@ -1,8 +1,11 @@
-// The contract trimmed to what one caller may do: only allowed operations, only readable properties.
+// The contract trimmed to what one caller may do: only allowed operations, only readable properties; and which
+// properties answers mask, for that caller or for any.
 import type { Principal } from '../auth/principal.js';
+import type { MaskMode } from '../config/types.js';
 import type { CompiledPolicy } from '../policy/compile-policies.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import type { Operation } from './resource.js';
+import type { MaskedProperties } from './served-answers.js';
 
 export function scopeDocument(
   document: Record<string, unknown>,
@@ -44,4 +47,55 @@ export function scopeDocument(
     if (schema.required) schema.required = schema.required.filter((p) => visible.has(p));
   }
   return doc;
+}
+
+/** What the public document must admit: every property some rule masks, for some callers (others may see it plain). */
+export function maskedByAnyRule(operations: readonly Operation[], policy: CompiledPolicy | undefined): MaskedProperties {
+  const out = new Map<string, Map<string, { modes: Set<MaskMode>; always: boolean }>>();
+  for (const rule of policy?.rules ?? []) {
+    if (rule.mask.size === 0) continue;
+    for (const op of operations) {
+      const entity = op.resource.entityName;
+      if (!entity || (rule.resource !== '*' && rule.resource !== op.resource.name)) continue;
+      const byProperty = out.get(entity) ?? new Map<string, { modes: Set<MaskMode>; always: boolean }>();
+      out.set(entity, byProperty);
+      for (const [property, mode] of rule.mask) {
+        const entry = byProperty.get(property) ?? { modes: new Set<MaskMode>(), always: false };
+        entry.modes.add(mode);
+        byProperty.set(property, entry);
+      }
+    }
+  }
+  return out;
+}
+
+/** What one caller is answered: a property is masked always when no operation it may call shows it plain. */
+export function maskedFor(operations: readonly Operation[], policy: CompiledPolicy, principal: Principal): MaskedProperties {
+  const masked = new Map<string, Map<string, Set<MaskMode>>>();
+  const plain = new Map<string, Set<string>>();
+  for (const op of operations) {
+    const entity = op.resource.entityName;
+    if (!entity) continue;
+    const evaluation = evaluatePolicy(policy, principal, op);
+    if (!evaluation.allowed) continue;
+    const { visible, masks } = evaluation.decision;
+    for (const property of visible) {
+      const mode = masks.get(property);
+      if (mode === undefined) {
+        const seen = plain.get(entity) ?? new Set<string>();
+        seen.add(property);
+        plain.set(entity, seen);
+        continue;
+      }
+      const byProperty = masked.get(entity) ?? new Map<string, Set<MaskMode>>();
+      masked.set(entity, byProperty);
+      byProperty.set(property, (byProperty.get(property) ?? new Set<MaskMode>()).add(mode));
+    }
+  }
+  return new Map(
+    [...masked].map(([entity, byProperty]) => [
+      entity,
+      new Map([...byProperty].map(([property, modes]) => [property, { modes, always: !plain.get(entity)?.has(property) }])),
+    ]),
+  );
 }

@@ -1,9 +1,7 @@
 // The auditor API's OpenAPI path items, published in /openapi.json with the gateway's other own endpoints.
+import { GATEWAY_RESPONSES } from '../../openapi/gateway-components.js';
 
-const problem = {
-  description: 'RFC 9457 problem details',
-  content: { 'application/problem+json': { schema: { type: 'object', properties: { code: { type: 'string' } } } } },
-};
+const problem = { $ref: `#/components/responses/${GATEWAY_RESPONSES.problem}` };
 
 const stringParam = (name: string, description: string): Record<string, unknown> => ({
   name,

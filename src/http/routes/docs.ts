@@ -2,43 +2,24 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router } from 'express';
-import { AUDIT_OPENAPI_PATHS } from './audit-openapi.js';
+import type { Operation } from '../../openapi/resource.js';
+import { describeAnswers, type MaskedProperties } from '../../openapi/served-answers.js';
+import { gatewayPaths } from './gateway-openapi.js';
 
 const require = createRequire(import.meta.url);
 const swaggerUiDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
-const GATEWAY_PATHS = {
-  '/healthz': {
-    get: {
-      operationId: 'gatehouseHealth',
-      tags: ['gatehouse'],
-      summary: 'Liveness: the process is running',
-      security: [],
-      responses: { '200': { description: 'alive' } },
-    },
-  },
-  '/readyz': {
-    get: {
-      operationId: 'gatehouseReady',
-      tags: ['gatehouse'],
-      summary: 'Readiness: every data source answers and the contract is loaded',
-      security: [],
-      responses: { '200': { description: 'ready' }, '503': { description: 'not ready, with reasons' } },
-    },
-  },
-  ...AUDIT_OPENAPI_PATHS,
-};
-
 /**
- * The served document as JSON text: the contract with the gateway's own endpoints added, and without the bindings
- * (`x-gatehouse`, `x-gatehouse-column`): table and column names of the database are not the callers' business. Written
- * straight from the contract, leaving the hidden keys out as it goes: a stripped copy of a 1,000-table contract cost
- * as much memory as the contract itself.
+ * The served document: the contract with the gateway's own endpoints added, every answer described as the gateway
+ * gives it (served-answers.ts), and without the bindings (`x-gatehouse`, `x-gatehouse-column`): table and column
+ * names of the database are not the callers' business.
  */
-export function publishedJson(document: Record<string, unknown>, options: PublishOptions): string {
-  const hidden = new Set(options.classifications ? PRIVATE_EXTENSIONS : [...PRIVATE_EXTENSIONS, CLASSIFICATION]);
-  const paths = { ...(document.paths as Record<string, unknown> | undefined), ...GATEWAY_PATHS };
-  return JSON.stringify({ ...document, paths }, (key, value: unknown) => (hidden.has(key) ? undefined : value));
+export function publishedDocument(document: Record<string, unknown>, options: PublishOptions): Record<string, unknown> {
+  const hidden = options.classifications ? PRIVATE_EXTENSIONS : [...PRIVATE_EXTENSIONS, CLASSIFICATION];
+  const stripped = strip(document, new Set(hidden)) as Record<string, unknown>;
+  const described = describeAnswers(stripped, options.operations, options.masks);
+  const paths = { ...(described.paths as Record<string, unknown> | undefined), ...gatewayPaths() };
+  return { ...described, paths };
 }
 
 export interface PublishOptions {
@@ -48,10 +29,24 @@ export interface PublishOptions {
    * caller's own contract) keeps it for the properties that caller may read, who must handle them accordingly.
    */
   readonly classifications: boolean;
+  /** The data operations, whose answers are described as served. */
+  readonly operations: readonly Operation[];
+  /** Properties masked in answers, per entity schema (for whom the document is). */
+  readonly masks: MaskedProperties;
 }
 
 const PRIVATE_EXTENSIONS = ['x-gatehouse', 'x-gatehouse-column'];
 const CLASSIFICATION = 'x-gatehouse-classification';
+
+function strip(node: unknown, hidden: ReadonlySet<string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => strip(n, hidden));
+  if (typeof node !== 'object' || node === null) return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k]) => !hidden.has(k))
+      .map(([k, v]) => [k, strip(v, hidden)]),
+  );
+}
 
 const INDEX_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Gatehouse API</title>
@@ -70,9 +65,9 @@ const SWAGGER_FILES: Readonly<Record<string, string>> = {
 /** The page may load only its own files (plus inline styles Swagger UI sets) and may not be framed: no clickjacking. */
 const DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-export function docsRoutes(document: Record<string, unknown>): Router {
+export function docsRoutes(document: Record<string, unknown>, operations: readonly Operation[], masks: MaskedProperties): Router {
   const router = Router();
-  const body = publishedJson(document, { classifications: false });
+  const body = JSON.stringify(publishedDocument(document, { classifications: false, operations, masks }));
   router.get('/openapi.json', (req, res, next) => {
     // ?scoped=true is answered after authentication, with the document trimmed to the caller's rights.
     if (new URLSearchParams(req.originalUrl.split('?')[1] ?? '').get('scoped') === 'true') return next();

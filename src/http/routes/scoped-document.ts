@@ -1,14 +1,14 @@
 // GET /openapi.json?scoped=true: the contract trimmed to what the authenticated caller may do.
 import { Router } from 'express';
 import type { Operation } from '../../openapi/resource.js';
-import { scopeDocument } from '../../openapi/scope-document.js';
+import { maskedFor, scopeDocument } from '../../openapi/scope-document.js';
 import type { CompiledPolicy } from '../../policy/compile-policies.js';
 import type { GatewayRoute } from '../../pipeline/authorize.js';
 import type { Authenticated } from '../../pipeline/exchange.js';
 import { principalOf } from '../../pipeline/exchange.js';
 import type { Principal } from '../../auth/principal.js';
 import { ownRequest } from '../own-request.js';
-import { publishedJson } from './docs.js';
+import { publishedDocument } from './docs.js';
 
 export const SCOPED_CONTRACT_ROUTE: GatewayRoute = { template: '/openapi.json', operationId: 'gatehouseScopedContract', scope: undefined };
 
@@ -29,7 +29,8 @@ export function scopedDocumentRoute(
     state.reached.audit?.setRoute(SCOPED_CONTRACT_ROUTE.template, SCOPED_CONTRACT_ROUTE.operationId);
     const principal = admit(state.reached as Authenticated, SCOPED_CONTRACT_ROUTE);
     const scoped = scopeDocument(document, operations, policy, principal);
-    res.type('application/json').send(publishedJson(scoped, { classifications: true }));
+    const masks = maskedFor(operations, policy, principal);
+    res.type('application/json').send(JSON.stringify(publishedDocument(scoped, { classifications: true, operations, masks })));
   });
   return router;
 }
