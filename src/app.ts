@@ -30,7 +30,7 @@ import type { ValidatorFactory } from './openapi/validators.js';
 import { admitStage, admitted, authorizeStage, type GatewayRoute } from './pipeline/authorize.js';
 import { allowlistStage, resolveAddressStage } from './pipeline/address.js';
 import { authenticateStage, authenticationOffStage } from './pipeline/authenticate.js';
-import type { Authenticated, Reached } from './pipeline/exchange.js';
+import type { Authenticated, Planned, Reached } from './pipeline/exchange.js';
 import { executeStage } from './pipeline/execute.js';
 import { finishStage } from './pipeline/finish.js';
 import { auditAvailableStage, incomingStage, splitTarget } from './pipeline/incoming.js';
@@ -129,6 +129,10 @@ export function buildApp(deps: AppDeps): GatehouseApp {
     let reached: Reached = x1;
     let settled = false;
     let timer: NodeJS.Timeout | undefined = undefined;
+    let grace: NodeJS.Timeout | undefined = undefined;
+    // Aborted when the request timeout passes: the execution cancels its statement and rolls back (see Executor).
+    const abort = new AbortController();
+    let executing = false;
     // In flight until both the answer (with its audit record) and the chain are over: a chain that outlives its
     // request timeout still runs statements that a shutdown must not cut off from their record.
     const release = hold();
@@ -140,10 +144,19 @@ export function buildApp(deps: AppDeps): GatehouseApp {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       void finish(reached, reply, res).finally(over);
     };
-    // Past the request timeout the caller gets 504 at once; the answer the chain produces later is dropped.
-    timer = setTimeout(() => settle(problemReply(new RequestTimeoutError(), path, reached.id)), timeoutMs);
+    timer = setTimeout(() => {
+      const timedOut = new RequestTimeoutError();
+      abort.abort(timedOut);
+      // Before the execution starts nothing has reached the database: 504 at once (the chain stops before executing).
+      // Once it has started, the answer is what became of the data: the cancel and rollback take milliseconds, and a
+      // COMMIT already sent is left to finish, so a write that commits is never answered 504. Only a database that
+      // does not answer the cancel within the grace gets the 504 that says the outcome is not known.
+      if (!executing) settle(problemReply(timedOut, path, reached.id));
+      else grace = setTimeout(() => settle(problemReply(outcomeUnknown(reached), path, reached.id)), CANCEL_GRACE_MS);
+    }, timeoutMs);
     void (async (): Promise<Reply> => {
       auditAvailable(x1);
       const x2 = (reached = resolveAddress(x1));
@@ -155,7 +168,9 @@ export function buildApp(deps: AppDeps): GatehouseApp {
       await principalLimit(x6, classOfMethod(x6.operation.method));
       const x8 = (reached = await validate(x6));
       const x9 = (reached = plan(x8));
-      const x10 = (reached = await execute(x9));
+      abort.signal.throwIfAborted();
+      executing = true;
+      const x10 = (reached = await execute(x9, abort.signal).finally(() => (executing = false)));
       return respond(x10);
     })()
       .then(settle, (err: unknown) => settle(problemReply(err, path, reached.id)))
@@ -219,6 +234,18 @@ export function buildApp(deps: AppDeps): GatehouseApp {
 }
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
+/** How long past its timeout a request waits for its cancelled execution to say what became of the data. */
+const CANCEL_GRACE_MS = 5000;
+
+/** The cancel went unanswered: the statement may still complete (the database or the network is stuck). */
+function outcomeUnknown(reached: Reached): RequestTimeoutError {
+  const read = (reached as Partial<Planned>).planned?.plan.kind === 'select';
+  reached.audit?.note('dataChanged', read ? false : 'unknown');
+  reached.audit?.note('cancelled', false);
+  const what = read ? 'its statement did not stop in time' : 'whether its change was applied is not known';
+  return new RequestTimeoutError(`the request took longer than the configured request timeout; ${what}`);
+}
 
 /** The Express door's first middleware: a data operation leaves Express here and runs the chain. */
 function dataDoor(operations: OperationIndex, serveData: ServeData): RequestHandler {

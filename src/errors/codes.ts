@@ -155,7 +155,10 @@ export const ERROR_STAGES = {
   general: {
     title: 'any stage',
     codes: {
-      request_timeout: { status: 504, meaning: 'the request took longer than `server.requestTimeoutMs`' },
+      request_timeout: {
+        status: 504,
+        meaning: 'the request took longer than `server.requestTimeoutMs`; its statement was cancelled and its transaction rolled back, and `detail` says whether anything changed',
+      },
       internal_error: { status: 500, meaning: 'a fault in the gateway; the log has the details under the request id' },
     },
   },

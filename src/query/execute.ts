@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, uniqueViolation } from '../errors/app-error.js';
 import type { DataSource } from '../db/sources.js';
+import { ExecutionAbortedError } from './aborted.js';
 import { Session, type ExecutionObserver } from './session.js';
 import { createStatementCache, type StatementCache } from './statement-cache.js';
 import { selectSpec, type StatementSpec } from './statements.js';
@@ -24,8 +25,12 @@ export interface Executor {
   /**
    * Runs a plan on a source. Mutations first wait for `observer.beforeExecute` (strict audit: the write-ahead
    * intent is durable before the statement runs). Driver errors leave as the dialect's typed errors.
+   *
+   * Once `signal` aborts, the running statement is cancelled, the transaction rolled back and the connection given
+   * back; the execution then fails with ExecutionAbortedError, unless its COMMIT was already sent (the commit wins and
+   * the result is returned). Either way `observer.aborted` hears what became of the data.
    */
-  execute(source: DataSource, plan: QueryPlan, observer?: ExecutionObserver): Promise<ExecuteResult>;
+  execute(source: DataSource, plan: QueryPlan, observer?: ExecutionObserver, signal?: AbortSignal): Promise<ExecuteResult>;
   /**
    * Every row a select plan matches, batch after batch of `plan.limit` rows, each batch one statement that continues
    * after the last row of the one before (keyset over the plan's order, which must end with the key). A connection is
@@ -46,13 +51,21 @@ export function createExecutor(): Executor {
     return cache;
   };
   return {
-    async execute(source, plan, observer) {
+    async execute(source, plan, observer, signal) {
       if (observer) await observer.beforeExecute(plan, source.name);
       for (let attempt = 1; ; attempt++) {
-        const session = new Session(source, cacheFor(source), observer);
+        const session = new Session(source, cacheFor(source), observer, signal);
         try {
-          return await run(session, plan);
+          const result = await run(session, plan);
+          const late = session.abortOutcome(true);
+          if (late) observer?.aborted(late);
+          return result;
         } catch (err) {
+          const aborted = session.abortOutcome(false);
+          if (aborted) {
+            observer?.aborted(aborted);
+            throw new ExecutionAbortedError(signal?.reason, aborted, { cause: err instanceof ExecutionAbortedError ? undefined : err });
+          }
           // The database undid the whole plan (a deadlock victim): running it again is safe, and usually succeeds.
           if (source.dialect.retryable(err)) {
             if (attempt >= MAX_ATTEMPTS) throw retriesExhausted(err);

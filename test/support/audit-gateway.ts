@@ -34,6 +34,8 @@ export interface AuditedGatewayOptions {
   /** Raw `audit:` keys, over test defaults (sink off, strict). */
   readonly audit?: Record<string, unknown>;
   readonly storeOptions?: Record<string, unknown>;
+  /** Extra raw keys for the ERP source (pool, statementTimeoutMs, …). */
+  readonly sourceOptions?: Record<string, unknown>;
   /** Raw `server:` keys. */
   readonly server?: Record<string, unknown>;
   /** Raw `auth:` section (default: authentication off, as in the CRUD suites). */
@@ -63,7 +65,7 @@ export function auditedConfig(options: AuditedGatewayOptions): GatehouseConfig {
     raw: {
       server: { host: '127.0.0.1', port: 0, ...options.server },
       spec: ERP_SPEC,
-      sources: { erp: { client: options.dataClient ?? 'pg', connection: options.dataUrl } },
+      sources: { erp: { client: options.dataClient ?? 'pg', connection: options.dataUrl, ...options.sourceOptions } },
       log: { level: 'error', requests: false },
       store,
       audit: { sink: { stdout: false }, instanceId: 'test-instance', ...options.audit },

@@ -42,6 +42,14 @@ export interface Dialect {
   /** Runs one statement on a connection from the source's pool (named: prepared once per connection where the driver can). */
   run(connection: unknown, statement: DriverStatement): Promise<DriverResult>;
   /**
+   * Asks the server to stop the statement running on this connection; resolves once the request is delivered, so the
+   * next statement sent on the connection cannot be hit by it. The statement's own `run` then fails (see `cancelled`),
+   * unless it had already finished. Rejects when the cancel could not be sent.
+   */
+  cancel(connection: unknown, source: SourceConfig): Promise<void>;
+  /** Whether a statement failed because it was cancelled (by `cancel`, or by the statement timeout). */
+  cancelled(err: unknown): boolean;
+  /**
    * A FROM source holding rows not written anywhere, typed as rows of `table`: `rows` is their JSON (database
    * column names), `columns` the ones they give. Row rules are checked on the values a write would store before it
    * runs (jsonb_populate_recordset on PostgreSQL; OPENJSON under a UNION with the table on SQL Server).

@@ -2,7 +2,9 @@
 // brackets from names), rows read the way the executor reads them, and tedious configured by this dialect.
 import type { Knex } from 'knex';
 import ClientMssql from 'knex/lib/dialects/mssql/index.js';
+import { rememberSessionId } from './cancel.js';
 import type { TediousConfig } from './connection.js';
+import { runMssql } from './run.js';
 import { readValue } from './values.js';
 
 interface TediousColumn {
@@ -12,6 +14,7 @@ interface TediousColumn {
 
 interface KnexMssqlClient {
   connectionSettings: TediousConfig;
+  acquireRawConnection(): Promise<unknown>;
   processResponse(query: { response?: unknown }, runner: unknown): unknown;
 }
 
@@ -26,6 +29,14 @@ export class GatehouseMssqlClient extends Base {
   /** The tedious configuration is built by the dialect (connection.ts); knex's own mapping would drop options. */
   _generateConnection(): TediousConfig {
     return this.connectionSettings;
+  }
+
+  /** Each new connection notes its session id: a statement an attention does not stop can then be ended (cancel.ts). */
+  override async acquireRawConnection(): Promise<unknown> {
+    const connection = await super.acquireRawConnection();
+    // Without it a cancel is an attention only: the connection still serves.
+    await rememberSessionId(connection, (text) => runMssql(connection, { text, values: [], name: undefined })).catch(() => undefined);
+    return connection;
   }
 
   wrapIdentifierImpl(value: string): string {

@@ -7,6 +7,7 @@ import { GatehouseMssqlClient } from './client.js';
 import { tediousConfig } from './connection.js';
 import { isRetryableMssqlError, translateMssqlErrorWithCatalog } from './errors.js';
 import { introspectMssql } from './introspect.js';
+import { cancelMssql } from './cancel.js';
 import { runMssql } from './run.js';
 import { mssqlStatistics } from './statistics.js';
 import { buildMssqlInsert, mssqlCandidates, mssqlReturning } from './writes.js';
@@ -44,6 +45,8 @@ export function createMssqlDialect(sourceName = 'source'): Dialect {
     buildInsert: buildMssqlInsert,
     candidates: mssqlCandidates,
     run: runMssql,
+    cancel: cancelMssql,
+    cancelled: (err) => (err as { code?: unknown } | null)?.code === 'ECANCEL' || (err as { code?: unknown } | null)?.code === 'ETIMEOUT',
     translateError: translateMssqlErrorWithCatalog,
     retryable: isRetryableMssqlError,
     introspect: introspectMssql,

@@ -38,3 +38,4 @@ export function runMssql(connection: unknown, statement: DriverStatement): Promi
     tds.execSql(request);
   });
 }
+

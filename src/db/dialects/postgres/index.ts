@@ -35,6 +35,8 @@ export function createPostgresDialect(): Dialect {
       return db.select('*').from(db.raw('jsonb_populate_recordset(null::??, ?::jsonb) as candidate', [type, rows]));
     },
     run: runPostgres,
+    cancel: cancelPostgres,
+    cancelled: (err) => (err as { code?: unknown } | null)?.code === QUERY_CANCELED,
     translateError: async (err) => translatePostgresError(err),
     // A deadlock victim's or a serialization failure's transaction is undone whole: the plan may run again.
     retryable: (err) => {
@@ -98,6 +100,34 @@ async function runPostgres(connection: unknown, statement: DriverStatement): Pro
       ? await client.query<DbRow>(statement.text, values)
       : await client.query<DbRow>({ name: statement.name, text: statement.text, values });
   return { rows: result.rows, rowCount: result.rowCount };
+}
+
+/** SQLSTATE of a statement stopped by a cancel request or by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+/**
+ * pg_cancel_backend on the statement's server process, from a connection of its own (the pool's may all be taken, by
+ * this very request among them). The function returns once the signal is sent; a signal that finds the process
+ * idle is ignored by the server, so the next statement on the connection is safe. PGlite runs in this process, one
+ * statement at a time: there is nothing to reach it with, and nothing else waits on its locks.
+ */
+async function cancelPostgres(connection: unknown, source: SourceConfig): Promise<void> {
+  if (connection instanceof PGlite) return;
+  const pid = (connection as { processID?: unknown }).processID;
+  if (typeof pid !== 'number') return;
+  const canceller = new pg.Client({
+    connectionString: source.connection,
+    application_name: 'gatehouse-cancel',
+    connectionTimeoutMillis: source.pool.acquireTimeoutMs,
+  });
+  // A failed connection emits 'error' besides rejecting connect(); the rejection is what reports it.
+  canceller.on('error', () => undefined);
+  try {
+    await canceller.connect();
+    await canceller.query('select pg_cancel_backend($1)', [pid]);
+  } finally {
+    await canceller.end().catch(() => undefined);
+  }
 }
 
 function buildPostgresInsert(db: Knex | Knex.Transaction, spec: InsertSpec): Knex.QueryBuilder {
