@@ -1,7 +1,6 @@
 // Assembles a gateway from a configuration: what lives as long as the process (sources, audit store and writer,
 // rate-limit counters, executor, metrics) and what a reload may replace (contract, bindings check, security,
 // validators, the app). Does not listen; main.ts does.
-import { createHash } from 'node:crypto';
 import type { RequestListener, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import { buildApp, rateLimitStages, type GatehouseApp, type RateLimits, type Security } from './app.js';
@@ -289,6 +288,5 @@ async function buildServing(config: GatehouseConfig, shared: Shared): Promise<Se
     inFlight: shared.inFlight,
     cursorKey: config.policies.cursorKey === undefined ? shared.ephemeralCursorKey : cursorKeyFromSecret(config.policies.cursorKey),
   });
-  const contractSha256 = createHash('sha256').update(JSON.stringify(spec.document)).digest('hex');
-  return { config, spec, contractSha256, app };
+  return { config, spec, contractSha256: spec.sha256, app };
 }
