@@ -23,6 +23,7 @@ import { auditCommitted, reloadFinished, type Observe, type ReloadFinished, type
 import { observeWriter } from './observability/observed-writer.js';
 import { createObserver } from './observability/observer.js';
 import { createStore, type Store } from './store/create-store.js';
+import { createIdempotencyStore, type IdempotencyStore } from './idempotency/idempotency-store.js';
 import { pendingMigrations } from './store/migrations.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { compileNetwork } from './net/network-policy.js';
@@ -80,6 +81,8 @@ interface Shared {
   readonly inFlight: InFlight;
   /** Seals keyset cursors when `policies.cursorKey` is not set: one per process, the same across reloads. */
   readonly ephemeralCursorKey: Buffer;
+  /** Idempotency-Key answers, when there is a store. */
+  readonly idempotency: IdempotencyStore | undefined;
 }
 
 /** One configuration and contract, checked and built: what serves requests until a reload replaces it. */
@@ -96,6 +99,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
   let store: Store | undefined;
   let auditor: Auditor | undefined;
   let rateLimitStores: RateLimitStores | undefined;
+  let idempotency: IdempotencyStore | undefined;
   try {
     const readiness: Readiness = {
       checks: [],
@@ -116,6 +120,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
         }
       }
     }
+    if (store) idempotency = createIdempotencyStore({ db: store.db, logger, sweepIntervalMs: config.idempotency.sweepIntervalMs });
     let auditPending: (() => number) | undefined;
     if (config.audit && store) {
       const started = await startAuditor({
@@ -165,6 +170,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       observe,
       observeRequests: metrics ? observe : undefined,
       inFlight,
+      idempotency,
     };
     let serving = await buildServing(config, shared);
     metrics?.watch({
@@ -212,8 +218,10 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     };
 
     const limiterStores = rateLimitStores;
+    const keys = idempotency;
     const close = async (): Promise<void> => {
       await limiterStores.close();
+      await keys?.close();
       await auditor?.close();
       await store?.destroy();
       await sources.destroy();
@@ -242,6 +250,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     };
   } catch (err) {
     await rateLimitStores?.close();
+    await idempotency?.close();
     await auditor?.close();
     await store?.destroy().catch(() => undefined);
     await sources.destroy();
@@ -287,6 +296,7 @@ async function buildServing(config: GatehouseConfig, shared: Shared): Promise<Se
     security,
     observe: shared.observeRequests,
     inFlight: shared.inFlight,
+    ...(shared.idempotency ? { idempotency: shared.idempotency } : {}),
     cursorKey: config.policies.cursorKey === undefined ? shared.ephemeralCursorKey : cursorKeyFromSecret(config.policies.cursorKey),
   });
   const contractSha256 = createHash('sha256').update(JSON.stringify(spec.document)).digest('hex');
