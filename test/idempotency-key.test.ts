@@ -252,3 +252,49 @@ describe('Idempotency-Key on writes', { skip }, () => {
     }
   });
 });
+
+describe('Idempotency-Key on a write that outlives server.requestTimeoutMs', { skip }, () => {
+  let gw: AuditedGateway;
+  let token: string;
+
+  before(async () => {
+    gw = await startAuditedGateway({
+      dataUrl: await freshDatabase('idem_timeout_data'),
+      store: await freshDatabase('idem_timeout_store'),
+      auth: { ...demoAuth(secret), disabled: false },
+      server: { requestTimeoutMs: 1000 },
+      extra: { policies: notePolicies },
+    });
+    token = await mintToken(gw.config.auth, { subject: 'dave', clientId: 'app', scopes: ['customer-notes:read', 'customer-notes:write'] });
+  });
+  after(async () => gw?.close());
+
+  it('when the caller got 504 while the write still ran, then its retry is 409 until the write ends, then the write’s own answer, and one row', async () => {
+    const key = randomUUID();
+    const send = (): supertest.Test =>
+      gw.http.post('/customer-notes').set('Authorization', `Bearer ${token}`).set('Idempotency-Key', key).set('Prefer', 'return=representation').send(note(9201));
+    const lock = await gw.dataDb.transaction();
+    await lock.raw('lock table "CUST_NOTE" in exclusive mode');
+    try {
+      const timedOut = await send();
+      assert.equal(timedOut.status, 504, timedOut.text);
+      assert.equal(timedOut.body.code, 'request_timeout');
+      // The insert is still waiting on the lock: its key is not free, and nothing runs twice.
+      const meanwhile = await send();
+      assert.equal(meanwhile.status, 409, meanwhile.text);
+      assert.equal(meanwhile.body.code, 'idempotency_key_in_use');
+    } finally {
+      await lock.commit();
+    }
+    let retry: supertest.Response | undefined;
+    const deadline = Date.now() + 10_000;
+    do {
+      await sleep(100);
+      retry = await send();
+    } while (retry.status === 409 && Date.now() < deadline);
+    assert.equal(retry.status, 201, retry.text);
+    assert.equal(retry.headers['idempotency-replayed'], 'true');
+    assert.equal(retry.body.noteId, 9201);
+    assert.equal(await notesWithId(gw, 9201), 1);
+  });
+});
