@@ -298,3 +298,26 @@ describe('Idempotency-Key on a write that outlives server.requestTimeoutMs', { s
     assert.equal(await notesWithId(gw, 9201), 1);
   });
 });
+
+describe('Idempotency-Key with the embedded store (PGlite)', { skip }, () => {
+  let gw: AuditedGateway;
+
+  before(async () => {
+    gw = await startAuditedGateway({ dataUrl: await freshDatabase('idem_pglite_data'), store: { pglite: 'memory://' } });
+  });
+  after(async () => gw?.close());
+
+  it('when a create is retried with the same key, then it is replayed; another body under the key is 422; one row', async () => {
+    const key = randomUUID();
+    const send = (text: string): supertest.Test =>
+      gw.http.post('/customer-notes').set('Idempotency-Key', key).set('Prefer', 'return=representation').send(note(9301, text));
+    const first = await send('first');
+    assert.equal(first.status, 201, first.text);
+    const retry = await send('first');
+    assert.equal(retry.status, 201);
+    assert.equal(retry.headers['idempotency-replayed'], 'true');
+    assert.equal(retry.text, first.text);
+    assert.equal((await send('second')).body.code, 'idempotency_key_mismatch');
+    assert.equal(await notesWithId(gw, 9301), 1);
+  });
+});
