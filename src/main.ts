@@ -11,7 +11,6 @@ import { watchConfigFiles, type ConfigWatch } from './lifecycle/config-watch.js'
 import type { LifecycleParticipant } from './lifecycle/participant.js';
 import { shutDown } from './lifecycle/shutdown.js';
 import type { Logger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
 import { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
 import { metricsListening, type ReloadFinished, type ReloadTrigger } from './observability/observation.js';
 
@@ -42,7 +41,8 @@ export interface StartOptions extends Omit<GatewayOptions, 'metrics'> {
 
 export async function startGateway(config: GatehouseConfig, logger: Logger, options: StartOptions = {}): Promise<RunningGateway> {
   // The registry is made here and handed down: nothing registers metrics globally.
-  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  // prom-client is loaded only when metrics are on: it is a sizeable share of an idle process's memory.
+  const metrics = config.metrics.enabled ? (await import('./observability/metrics.js')).createMetrics() : undefined;
   // The registrar needs the listening port, the readiness route needs its status from the start.
   let registrar: Registrar = disabledRegistrar();
   const publishing = config.discovery.registrar !== 'none';

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { translatePostgresError } from '../src/db/dialects/postgres/errors.js';
 import { seedErp } from '../src/demo/erp-schema.js';
-import { assertProblem, backends, count, sql, startTestGateway, type TestGateway } from './support/gateway.js';
+import { assertProblem, backends, count, startTestGateway, type TestGateway } from './support/gateway.js';
 
 /** A contract for one materialized view, created WITH NO DATA (never populated). */
 const VIEW_SPEC = {
@@ -62,7 +62,8 @@ for (const backend of backends()) {
       assert.equal((await t.http.get('/customers?name=like.A*&limit=1')).status, 200);
     });
 
-    it('when the database itself finds no operator for a filter on a column (a type the contract cannot tell), then the error table answers 400 type_mismatch', async () => {
+    const postgresOnly = backend.dialect === 'mssql' ? 'PostgreSQL error table (SQLSTATE 42883); SQL Server converts the operands instead' : undefined;
+    it('when the database itself finds no operator for a filter on a column (a type the contract cannot tell), then the error table answers 400 type_mismatch', { skip: postgresOnly }, async () => {
       const err = await t.db.raw(`select 1 from "ORD_LINE" where "UNIT_PRICE" like ?`, ['1%']).then(
         () => undefined,
         (e: unknown) => e,
@@ -72,10 +73,11 @@ for (const backend of backends()) {
     });
 
     it('when is.true or is.false is used on a column that is not boolean, then 400 invalid_filter and nothing is written', async () => {
-      const before = await sql(t.db, 'select md5(string_agg(x::text, \'|\' order by x::text)) as d from "ORD_HDR" x');
+      const snapshot = async (): Promise<string> => JSON.stringify(await t.db('ORD_HDR').select('*').orderBy('ORD_NO'));
+      const before = await snapshot();
       assertProblem(await t.http.patch('/orders?orderDate=is.true').send({ status: 'OPEN' }), 400, 'invalid_filter');
       assertProblem(await t.http.get('/orders?orderDate=is.false'), 400, 'invalid_filter');
-      assert.deepEqual(await sql(t.db, 'select md5(string_agg(x::text, \'|\' order by x::text)) as d from "ORD_HDR" x'), before);
+      assert.equal(await snapshot(), before);
       // is.null still applies to any column, and is.true to a boolean one.
       assert.equal((await t.http.get('/orders?orderDate=is.null')).status, 200);
       assert.equal((await t.http.get('/items?discontinued=is.true&limit=1')).status, 200);
@@ -93,7 +95,9 @@ for (const backend of backends()) {
     });
   });
 
-  describe(`a materialized view that was never populated, on ${backend.name}`, { skip: backend.skip }, () => {
+  // SQL Server has no materialized views: an indexed view is maintained with its tables, so never unpopulated.
+  const noMaterializedViews = backend.dialect === 'mssql' ? 'SQL Server has no materialized views (an indexed view is always populated)' : undefined;
+  describe(`a materialized view that was never populated, on ${backend.name}`, { skip: backend.skip ?? noMaterializedViews }, () => {
     let t: TestGateway;
     let dir: string;
 

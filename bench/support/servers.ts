@@ -1,6 +1,7 @@
 // Starting the servers the pipeline and export benchmarks load: the compiled gateway, the floor, Platformatic DB;
 // each a child process on a free loopback port, ready once a given URL answers 200.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitForExit } from '../../test/support/processes.js';
@@ -38,9 +39,16 @@ export async function waitForUrl(url: string, child: ChildProcess, headers: Reco
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
 }
 
-/** `gatehouse serve` from the compiled build; `extraFlags` go to node (e.g. the peak-RSS reporter). */
+/** The flags the image gives node (its ENTRYPOINT in the Dockerfile): the bench runs the gateway as it ships. */
+export function shippedNodeFlags(): string[] {
+  const line = readFileSync(path.join(root, 'Dockerfile'), 'utf8').match(/^ENTRYPOINT (\[.*\])$/m);
+  if (!line) throw new Error('the Dockerfile has no ENTRYPOINT in exec form');
+  return (JSON.parse(line[1]!) as string[]).filter((arg) => arg.startsWith('--'));
+}
+
+/** `gatehouse serve` from the compiled build, with the image's node flags; `extraFlags` go to node too (e.g. the peak-RSS reporter). */
 export async function startGateway(cli: string, config: { file: string; port: number }, extraFlags: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, [...extraFlags, ...profileFlags(), cli, 'serve', '--config', config.file], {
+  const child = spawn(process.execPath, [...shippedNodeFlags(), ...extraFlags, ...profileFlags(), cli, 'serve', '--config', config.file], {
     cwd: root,
     env: cleanEnv(),
     stdio: ['ignore', 'ignore', 'inherit'],

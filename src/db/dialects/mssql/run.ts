@@ -1,5 +1,6 @@
 // One statement on a tedious connection from the pool: parameters typed from their values, rows read like knex's.
-import { Request, type Connection } from 'tedious';
+import type { Connection } from 'tedious';
+import { tedious } from './tedious.js';
 import type { DbRow } from '../../../query/types.js';
 import type { DriverResult, DriverStatement } from '../../driver.js';
 import { parameterOptions, parameterType, parameterValue, readValue } from './values.js';
@@ -17,7 +18,7 @@ export function runMssql(connection: unknown, statement: DriverStatement): Promi
   const tds = connection as Connection;
   return new Promise((resolve, reject) => {
     const rows: DbRow[] = [];
-    const request = new Request(statement.text, (err, rowCount) => {
+    const request = new (tedious().Request)(statement.text, (err, rowCount) => {
       if (err) reject(err);
       else resolve({ rows, rowCount: rows.length > 0 ? rows.length : statement.values.length > 0 ? (rowCount ?? null) : null });
     });

@@ -1,6 +1,7 @@
 // How SQL Server values cross the driver: what tedious reads becomes the JSON PostgreSQL sources give (exact numerics
 // and calendar values as text, unshifted), and each bound value gets a parameter type SQL Server converts from.
-import { TYPES } from 'tedious';
+import type { TYPES } from 'tedious';
+import { tedious } from './tedious.js';
 
 type DataType = (typeof TYPES)[keyof typeof TYPES];
 
@@ -70,18 +71,19 @@ const INT32 = { min: -2_147_483_648, max: 2_147_483_647 };
 
 /** The parameter type a bound value is sent as; SQL Server converts it to the column's type where they differ. */
 export function parameterType(value: unknown): DataType {
+  const types = tedious().TYPES;
   switch (typeof value) {
     case 'boolean':
-      return TYPES.Bit;
+      return types.Bit;
     case 'number':
-      if (!Number.isInteger(value)) return TYPES.Float;
-      return value >= INT32.min && value <= INT32.max ? TYPES.Int : TYPES.BigInt;
+      if (!Number.isInteger(value)) return types.Float;
+      return value >= INT32.min && value <= INT32.max ? types.Int : types.BigInt;
     case 'bigint':
-      return TYPES.BigInt;
+      return types.BigInt;
     default:
-      if (value instanceof Date) return TYPES.DateTimeOffset;
-      if (Buffer.isBuffer(value)) return TYPES.VarBinary;
-      return TYPES.NVarChar;
+      if (value instanceof Date) return types.DateTimeOffset;
+      if (Buffer.isBuffer(value)) return types.VarBinary;
+      return types.NVarChar;
   }
 }
 
