@@ -268,7 +268,7 @@ function outcomeUnknown(reached: Reached): RequestTimeoutError {
   reached.audit?.note('dataChanged', read ? false : 'unknown');
   reached.audit?.note('cancelled', false);
   const what = read ? 'its statement did not stop in time' : 'whether its change was applied is not known';
-  return new RequestTimeoutError(`the request took longer than the configured request timeout; ${what}`);
+  return new RequestTimeoutError(`the request took longer than the configured request timeout; ${what}`, { stillRunning: true });
 }
 
 /** The Express door's first middleware: a data operation leaves Express here and runs the chain. */

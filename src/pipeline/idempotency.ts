@@ -6,6 +6,7 @@
 import { fingerprintBody } from './operation-body.js';
 import { claimedKeyOf, executed, principalOf, type Idempotent, type Reached, type Validated } from './exchange.js';
 import type { Reply } from './reply.js';
+import { RequestTimeoutError } from '../errors/app-error.js';
 import { IdempotencyKeyInUseError, IdempotencyKeyMismatchError, IdempotencyUnavailableError } from '../idempotency/idempotency-errors.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyFrom } from '../idempotency/idempotency-key.js';
 import { keyOwner, requestFingerprint } from '../idempotency/fingerprint.js';
@@ -79,12 +80,14 @@ function replayOf(answer: StoredAnswer): Reply {
 
 /**
  * Records what became of a request that claimed a key: its answer, replayed to retries; or, when it failed before
- * its change could commit (a 5xx from a stage up to execute), nothing, and the key is free again. A request that
- * timed out is still running: the answer it ends with settles its key then (see app.ts).
+ * its change could commit (a 5xx from a stage up to execute, a cancelled request), nothing, and the key is free
+ * again. A request whose cancel went unanswered may still commit: the answer it ends with settles its key then.
  */
 export function settleKey(store: IdempotencyStore | undefined, reached: Reached, reply: Reply): Promise<void> {
   const ref = claimedKeyOf(reached);
-  if (store === undefined || ref === undefined || reply.error?.code === 'request_timeout') return Promise.resolve();
+  // A request whose statements may still run settles its key when they end (see app.ts); one cancelled, or timed
+  // out before it executed, changed nothing, and frees its key like any 5xx before a commit.
+  if (store === undefined || ref === undefined || (reply.error instanceof RequestTimeoutError && reply.error.stillRunning)) return Promise.resolve();
   if (executed(reached) || reply.status < 500) return store.complete(ref, reached.id, answerOf(reply));
   return store.release(ref, reached.id);
 }
