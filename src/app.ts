@@ -24,6 +24,7 @@ import type { NetworkPolicy } from './net/network-policy.js';
 import type { InFlight } from './lifecycle/in-flight.js';
 import type { Logger } from './observability/logger.js';
 import { endpointServed, type Observe } from './observability/observation.js';
+import { withIdempotencyKey } from './openapi/idempotency-contract.js';
 import type { OperationIndex, RouteMatch } from './openapi/operation-index.js';
 import { maskedByAnyRule } from './openapi/scope-document.js';
 import type { ValidatorFactory } from './openapi/validators.js';
@@ -33,6 +34,9 @@ import { authenticateStage, authenticationOffStage } from './pipeline/authentica
 import type { Authenticated, Planned, Reached } from './pipeline/exchange.js';
 import { executeStage } from './pipeline/execute.js';
 import { finishStage } from './pipeline/finish.js';
+import { idempotencyStage, settleKey } from './pipeline/idempotency.js';
+import type { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { durationSeconds } from './idempotency/idempotency-key.js';
 import { auditAvailableStage, incomingStage, splitTarget } from './pipeline/incoming.js';
 import { planStage } from './pipeline/plan.js';
 import { classOfMethod, coarseLimitStage, principalLimitStage, type CoarseLimit, type PrincipalLimit } from './pipeline/rate-limit.js';
@@ -82,6 +86,8 @@ export interface AppDeps {
   readonly observe?: Observe;
   /** Requests (and the audit records they owe) in flight, for a shutdown to wait on. */
   readonly inFlight?: InFlight;
+  /** Idempotency-Key answers, in the gateway's own store; absent (no store): the header is ignored. */
+  readonly idempotency?: IdempotencyStore;
 }
 
 export interface GatehouseApp {
@@ -117,11 +123,20 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   const principalLimit = security.limits.principal;
   // 8–11. validate → plan (pure) → execute (the audit record passed in) → respond.
   const validate = validateStage({ validators: deps.validators, limits: config.limits, bodyLimitBytes: config.server.bodyLimitBytes });
+  // 8½. a write's Idempotency-Key: claimed for this request, or the first answer replayed (nothing runs again).
+  const idempotency = idempotencyStage({ store: deps.idempotency, ttlSeconds: durationSeconds(config.idempotency.ttl) });
   const plan = planStage(deps.cursorKey);
   const execute = executeStage(deps.sources, deps.executor);
   const respond = respondStage(config.policies.maskKey, deps.cursorKey);
   // 12. audit (durable before the answer in strict mode), request log, one write.
-  const finish = finishStage({ auditor, logger, logRequests: config.log.requests, observe });
+  const finish = finishStage({
+    auditor,
+    logger,
+    logRequests: config.log.requests,
+    observe,
+    idempotency: deps.idempotency,
+    writeHoldMs: config.audit?.writeHoldMs,
+  });
   const timeoutMs = config.server.requestTimeoutMs;
 
   const serveData: ServeData = (message, res, match, path, query) => {
@@ -157,6 +172,11 @@ export function buildApp(deps: AppDeps): GatehouseApp {
       if (!executing) settle(problemReply(timedOut, path, reached.id));
       else grace = setTimeout(() => settle(problemReply(outcomeUnknown(reached), path, reached.id)), CANCEL_GRACE_MS);
     }, timeoutMs);
+    // A keyed write's key is settled with the answer its chain ends with, even after the caller got its 504.
+    const ended = async (reply: Reply): Promise<void> => {
+      if (settled) await settleKey(deps.idempotency, reached, reply);
+      else settle(reply);
+    };
     void (async (): Promise<Reply> => {
       auditAvailable(x1);
       const x2 = (reached = resolveAddress(x1));
@@ -167,13 +187,15 @@ export function buildApp(deps: AppDeps): GatehouseApp {
       const x6 = (reached = authorize(x5));
       await principalLimit(x6, classOfMethod(x6.operation.method));
       const x8 = (reached = await validate(x6));
-      const x9 = (reached = plan(x8));
+      const x8i = (reached = await idempotency(x8));
+      if (x8i.replay) return x8i.replay;
+      const x9 = (reached = plan(x8i));
       abort.signal.throwIfAborted();
       executing = true;
       const x10 = (reached = await execute(x9, abort.signal).finally(() => (executing = false)));
       return respond(x10);
     })()
-      .then(settle, (err: unknown) => settle(problemReply(err, path, reached.id)))
+      .then(ended, (err: unknown) => ended(problemReply(err, path, reached.id)))
       .finally(over);
   };
 
@@ -214,9 +236,11 @@ export function buildApp(deps: AppDeps): GatehouseApp {
   app.use(stageMiddleware(resolveAddress));
   app.use(stageMiddleware(allowlist));
   app.use(stageMiddleware(coarseLimit));
-  app.use(docsRoutes(deps.document, deps.operations.operations, maskedByAnyRule(deps.operations.operations, security.policy)));
+  // The contract as served: with Idempotency-Key on its writes when keys are honoured.
+  const document = deps.idempotency ? withIdempotencyKey(deps.document) : deps.document;
+  app.use(docsRoutes(document, deps.operations.operations, maskedByAnyRule(deps.operations.operations, security.policy)));
   app.use(stageMiddleware(authenticate));
-  if (security.policy) app.use(scopedDocumentRoute(deps.document, deps.operations.operations, security.policy, admit));
+  if (security.policy) app.use(scopedDocumentRoute(document, deps.operations.operations, security.policy, admit));
   // The auditor API (scope audit:read); its own requests are audited like any other.
   if (auditor) app.use(AUDIT_BASE, auditRoutes(auditor, guard));
   // The migration report (scope reports:read), read from the same store, admitted and audited like the auditor API.
@@ -244,7 +268,7 @@ function outcomeUnknown(reached: Reached): RequestTimeoutError {
   reached.audit?.note('dataChanged', read ? false : 'unknown');
   reached.audit?.note('cancelled', false);
   const what = read ? 'its statement did not stop in time' : 'whether its change was applied is not known';
-  return new RequestTimeoutError(`the request took longer than the configured request timeout; ${what}`);
+  return new RequestTimeoutError(`the request took longer than the configured request timeout; ${what}`, { stillRunning: true });
 }
 
 /** The Express door's first middleware: a data operation leaves Express here and runs the chain. */

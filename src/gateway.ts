@@ -1,7 +1,6 @@
 // Assembles a gateway from a configuration: what lives as long as the process (sources, audit store and writer,
 // rate-limit counters, executor, metrics) and what a reload may replace (contract, bindings check, security,
 // validators, the app). Does not listen; main.ts does.
-import { createHash } from 'node:crypto';
 import type { RequestListener, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import { buildApp, rateLimitStages, type GatehouseApp, type RateLimits, type Security } from './app.js';
@@ -23,6 +22,7 @@ import { auditCommitted, reloadFinished, type Observe, type ReloadFinished, type
 import { observeWriter } from './observability/observed-writer.js';
 import { createObserver } from './observability/observer.js';
 import { createStore, type Store } from './store/create-store.js';
+import { createIdempotencyStore, type IdempotencyStore } from './idempotency/idempotency-store.js';
 import { pendingMigrations } from './store/migrations.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { compileNetwork } from './net/network-policy.js';
@@ -80,6 +80,8 @@ interface Shared {
   readonly inFlight: InFlight;
   /** Seals keyset cursors when `policies.cursorKey` is not set: one per process, the same across reloads. */
   readonly ephemeralCursorKey: Buffer;
+  /** Idempotency-Key answers, when there is a store. */
+  readonly idempotency: IdempotencyStore | undefined;
 }
 
 /** One configuration and contract, checked and built: what serves requests until a reload replaces it. */
@@ -96,6 +98,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
   let store: Store | undefined;
   let auditor: Auditor | undefined;
   let rateLimitStores: RateLimitStores | undefined;
+  let idempotency: IdempotencyStore | undefined;
   try {
     const readiness: Readiness = {
       checks: [],
@@ -116,6 +119,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
         }
       }
     }
+    if (store) idempotency = createIdempotencyStore({ db: store.db, logger, sweepIntervalMs: config.idempotency.sweepIntervalMs });
     let auditPending: (() => number) | undefined;
     if (config.audit && store) {
       const started = await startAuditor({
@@ -165,6 +169,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       observe,
       observeRequests: metrics ? observe : undefined,
       inFlight,
+      idempotency,
     };
     let serving = await buildServing(config, shared);
     metrics?.watch({
@@ -212,8 +217,10 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     };
 
     const limiterStores = rateLimitStores;
+    const keys = idempotency;
     const close = async (): Promise<void> => {
       await limiterStores.close();
+      await keys?.close();
       await auditor?.close();
       await store?.destroy();
       await sources.destroy();
@@ -242,6 +249,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
     };
   } catch (err) {
     await rateLimitStores?.close();
+    await idempotency?.close();
     await auditor?.close();
     await store?.destroy().catch(() => undefined);
     await sources.destroy();
@@ -287,8 +295,8 @@ async function buildServing(config: GatehouseConfig, shared: Shared): Promise<Se
     security,
     observe: shared.observeRequests,
     inFlight: shared.inFlight,
+    ...(shared.idempotency ? { idempotency: shared.idempotency } : {}),
     cursorKey: config.policies.cursorKey === undefined ? shared.ephemeralCursorKey : cursorKeyFromSecret(config.policies.cursorKey),
   });
-  const contractSha256 = createHash('sha256').update(JSON.stringify(spec.document)).digest('hex');
-  return { config, spec, contractSha256, app };
+  return { config, spec, contractSha256: spec.sha256, app };
 }

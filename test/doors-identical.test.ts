@@ -121,6 +121,8 @@ describe('the node:http door and the Express app answer alike', { skip }, () => 
       subject: e.subject,
       clientIp: e.client_ip,
       statements,
+      // The Idempotency-Key and what became of it (the first request's id names its door: left out).
+      idempotency: JSON.parse(JSON.stringify((e.detail as { idempotency?: unknown } | null)?.idempotency ?? null).replace(/-(http|express)"/g, '"')) as unknown,
     };
   }
 
@@ -170,5 +172,21 @@ describe('the node:http door and the Express app answer alike', { skip }, () => 
     await assertAlike('patch-many', (a, id) => auth(a.patch(`/items?code=eq.${code(id)}`).set('Prefer', 'return=representation').send({ description: 'again' })));
     await assertAlike('delete', (a, id) => auth(a.delete(`/items/${code(id)}`)));
     await assertAlike('delete-gone', (a, id) => auth(a.delete(`/items/${code(id)}`)));
+  });
+
+  it('when a write carries an Idempotency-Key, is retried, and the key is reused for another body, then the answers and events match', async () => {
+    // Each door has its own key and row (…-HK for node:http, …-EK for Express).
+    const code = (id: string): string => (id.endsWith('-http') ? 'DOOR-HK' : 'DOOR-EK');
+    const keyed = (a: supertest.Agent, id: string, description: string): supertest.Test =>
+      auth(a.post('/items').set('Idempotency-Key', `key-${code(id)}`).set('Prefer', 'return=representation')).send({ code: code(id), description, unitCost: '1.00' });
+    const first = await assertAlike('idem-first', (a, id) => keyed(a, id, 'keyed'));
+    assert.equal(first.http.status, 201);
+    const replay = await assertAlike('idem-replay', (a, id) => keyed(a, id, 'keyed'));
+    assert.equal(replay.http.status, 201);
+    assert.equal(replay.http.headers['idempotency-replayed'], 'true');
+    const mismatch = await assertAlike('idem-mismatch', (a, id) => keyed(a, id, 'another'));
+    assert.equal(mismatch.http.status, 422);
+    const invalid = await assertAlike('idem-invalid', (a, id) => auth(a.post('/items').set('Idempotency-Key', 'not a key')).send({ code: code(id), description: 'x', unitCost: '1.00' }));
+    assert.equal(invalid.http.status, 400);
   });
 });

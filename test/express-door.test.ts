@@ -15,6 +15,7 @@ const SUITES = [
   'audit-api',
   'audit-faults',
   'audit-ratelimit',
+  'idempotency-key',
 ];
 
 process.env.GATEHOUSE_TEST_DOOR = 'express';

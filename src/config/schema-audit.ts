@@ -98,6 +98,12 @@ export const auditJsonSchema = {
         file: { type: 'string', minLength: 1 },
       },
     },
+    /**
+     * Strict mode: a write that committed while its event cannot be stored is not answered as a failure at once: its
+     * answer waits up to this long for the store to come back (the writer probes it every 200 ms), then, if it is still
+     * down, 503 audit_unavailable_after_write says the change was applied. 0: no wait.
+     */
+    writeHoldMs: { type: 'integer', minimum: 0, maximum: 60000, default: 5000 },
     /** Record /healthz and /readyz too (off: probes would flood the log). */
     includeHealth: { type: 'boolean', default: false },
   },

@@ -64,6 +64,18 @@ export const configJsonSchema = {
     redis: redisJsonSchema,
     discovery: discoveryJsonSchema,
     report: reportJsonSchema,
+    /** Idempotency-Key on writes: answers kept in the gateway's own store (`store:`) for retries. */
+    idempotency: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** How long a key's first answer is kept: a number and s, m, h or d. */
+        ttl: { type: 'string', pattern: '^[1-9][0-9]{0,6}[smhd]$', default: '24h' },
+        /** How often expired keys are deleted from the store. */
+        sweepIntervalMs: { type: 'integer', minimum: 1000, default: 600000 },
+      },
+    },
     sources: {
       type: 'object',
       minProperties: 1,

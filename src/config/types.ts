@@ -246,6 +246,14 @@ export interface GatehouseConfig {
   readonly discovery: DiscoveryConfig;
   /** The migration-candidate report. */
   readonly report: ReportConfig;
+  /** Idempotency-Key on writes (needs `store`). */
+  readonly idempotency: IdempotencyConfig;
+}
+
+export interface IdempotencyConfig {
+  /** How long a key's first answer is kept: a number and s, m, h or d (`24h`). */
+  readonly ttl: string;
+  readonly sweepIntervalMs: number;
 }
 
 export interface ReportThresholds {
@@ -295,6 +303,8 @@ export interface AuditConfig {
   /** Where signed checkpoints are also published, outside the store (besides the sink). */
   readonly witness: { readonly file?: string };
   readonly includeHealth: boolean;
+  /** Strict mode: how long a committed write's answer waits for a failed store before 503 audit_unavailable_after_write. */
+  readonly writeHoldMs: number;
 }
 
 export interface DnsServerConfig {

@@ -162,8 +162,11 @@ export class StatementTimeoutError extends AppError {
 }
 
 export class RequestTimeoutError extends AppError {
-  constructor(message = 'the request took longer than the configured request timeout', options?: Opts) {
+  /** True when the request's statements may still be running (their cancel went unanswered): its outcome comes later. */
+  readonly stillRunning: boolean;
+  constructor(message = 'the request took longer than the configured request timeout', options?: Opts & { stillRunning?: boolean }) {
     super('request_timeout', 504, message, options);
+    this.stillRunning = options?.stillRunning ?? false;
   }
 }
 

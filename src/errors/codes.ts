@@ -92,6 +92,18 @@ export const ERROR_STAGES = {
       column_not_filterable: { status: 403, meaning: 'the property is masked for the caller, so it cannot be filtered or ordered by' },
     },
   },
+  idempotency: {
+    title: 'idempotency key',
+    codes: {
+      invalid_idempotency_key: {
+        status: 400,
+        meaning: 'the `Idempotency-Key` header is empty, longer than 255 characters, repeated, or has characters other than `A-Z a-z 0-9 - _ . : ~ + / =`',
+      },
+      idempotency_key_mismatch: { status: 422, meaning: 'the `Idempotency-Key` was first used for a different request (method, path, query, `Prefer` or body); nothing was run' },
+      idempotency_key_in_use: { status: 409, meaning: 'the first request with this `Idempotency-Key` is not answered yet; nothing was run: retry after `Retry-After`' },
+      idempotency_unavailable: { status: 503, meaning: 'the store that keeps `Idempotency-Key` answers cannot be reached; nothing was run: retry after `Retry-After`' },
+    },
+  },
   plan: {
     title: 'planning a write',
     codes: {
@@ -141,6 +153,11 @@ export const ERROR_STAGES = {
     title: 'audit',
     codes: {
       audit_unavailable: { status: 503, meaning: 'the audit log cannot record the request, so it is not answered (fail closed)' },
+      audit_unavailable_after_write: {
+        status: 503,
+        meaning:
+          'the change was applied, but the audit log could not record it within `audit.writeHoldMs`: do not repeat it as a new request; retry with the same `Idempotency-Key` to get its answer',
+      },
       audit_event_not_found: { status: 404, meaning: 'no audit event has this id' },
     },
   },

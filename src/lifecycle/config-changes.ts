@@ -18,6 +18,7 @@ const FIXED: ReadonlyArray<readonly [prefix: string, why: string]> = [
   ['rateLimit', 'the rate-limit counters would restart'],
   ['redis', 'the rate-limit store is connected'],
   ['discovery', 'the DNS registration is running'],
+  ['idempotency.sweepIntervalMs', 'the key sweeper is running'],
 ];
 
 /** Dotted key paths whose values differ (lists compared whole). */

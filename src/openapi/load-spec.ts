@@ -1,9 +1,11 @@
 // Loads and validates the OpenAPI 3.1 document and builds the resources and operations its bindings declare.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dereference, validate } from '@readme/openapi-parser';
-import { load as parseYaml } from 'js-yaml';
+import { CORE_SCHEMA, load } from 'js-yaml-v4';
 import { SpecError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { checkDocument } from './check-document.js';
+import { dereferenceSchema, follow } from './json-pointer.js';
 import type { ColumnKind, JsonSchema, Operation, OperationKind, Resource, ResourceColumn } from './resource.js';
 
 export interface LoadedSpec {
@@ -11,6 +13,8 @@ export interface LoadedSpec {
   readonly document: Record<string, unknown>;
   readonly resources: readonly Resource[];
   readonly operations: readonly Operation[];
+  /** SHA-256 of the contract: of the file as read, or of the document's JSON when it was given already parsed. */
+  readonly sha256: string;
 }
 
 interface Binding {
@@ -42,22 +46,40 @@ const ITEM_KINDS: Partial<Record<Method, OperationKind>> = {
 const BINDING_KEYS = new Set(['source', 'table', 'schema', 'key', 'model', 'readOnly', 'writable', 'mutableKey']);
 
 export async function loadSpecFile(file: string): Promise<LoadedSpec> {
-  let text: string;
+  const source = { text: await readContract(file) };
+  // Hashed as read: a JSON text of the parsed document would be another 16 MB string on the 1,000-table contract.
+  const sha256 = createHash('sha256').update(source.text).digest('hex');
+  return loadChecked(parseContract(file, source), sha256);
+}
+
+async function readContract(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     throw new SpecError([`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
-  let parsed: unknown;
+}
+
+/**
+ * The parsed document. The text (22 MB in memory for the 11 MB YAML bench contract, which one non-Latin-1 character
+ * makes a two-byte string) is taken out of `source`, so that nothing holds it once it is parsed.
+ */
+function parseContract(file: string, source: { text: string }): unknown {
+  const { text } = source;
+  source.text = '';
   try {
-    // js-yaml (YAML 1.2 core schema, as the `yaml` package reads it): on a 1,000-table contract it parses in a
-    // fifth of the time and memory, which the `yaml` package spends on a document model we do not use. JSON is YAML,
-    // but JSON.parse reads it ten times faster still.
-    parsed = /^\s*[{[]/.test(text) ? parseJsonOrYaml(text) : parseYaml(text);
+    // js-yaml 4 with the YAML 1.2 core schema (as the `yaml` package reads it): on a 1,000-table contract it parses in a
+    // fifth of the time and memory the `yaml` package spends on a document model we do not use, and js-yaml 5, which
+    // first lays the whole document out as a list of events, peaks 100 MB higher. JSON is YAML, but JSON.parse reads it
+    // ten times faster still.
+    return /^\s*[{[]/.test(text) ? parseJsonOrYaml(text) : parseYaml(text);
   } catch (err) {
     throw new SpecError([`${file} is neither YAML nor JSON: ${(err as Error).message}`]);
   }
-  return loadSpec(parsed);
+}
+
+function parseYaml(text: string): unknown {
+  return load(text, { schema: CORE_SCHEMA });
 }
 
 function parseJsonOrYaml(text: string): unknown {
@@ -70,50 +92,26 @@ function parseJsonOrYaml(text: string): unknown {
 }
 
 export async function loadSpec(input: unknown): Promise<LoadedSpec> {
+  return loadChecked(input, undefined);
+}
+
+function loadChecked(input: unknown, sha256: string | undefined): LoadedSpec {
   if (typeof input !== 'object' || input === null) throw new SpecError(['the document must be an object']);
   const document = input as Record<string, unknown>;
   if (typeof document.openapi !== 'string' || !document.openapi.startsWith('3.1')) {
     throw new SpecError([`openapi: must be 3.1.x (found ${JSON.stringify(document.openapi)})`]);
   }
-  const parserOptions = { resolve: { external: false } };
-  const checked = structuredClone(document);
-  const result = await validate(checked as never, parserOptions);
-  if (!result.valid) throw new SpecError(result.errors.map((e) => e.message));
-  // validate() dereferences the copy it is given in place, leaving only circular references as $ref: when the entity
-  // schemas hold none, that copy serves as the dereferenced document, and a second copy and dereference (a second or
-  // more on a 1,000-table contract) are saved. Otherwise (circular references, or a parser that stops dereferencing in
-  // place) the entities come from a full dereference, as dereference() resolves circular references too.
-  // A problem found on that copy is found again, and reported, on the full dereference.
-  let model: LoadedSpec | undefined;
-  try {
-    model = buildModel(document, checked);
-  } catch {
-    model = undefined;
-  }
-  if (model && !model.resources.some((r) => hasReference(r.entitySchema))) return model;
-  const deref = (await dereference(structuredClone(document) as never, parserOptions)) as unknown as Record<string, unknown>;
-  return buildModel(document, deref);
+  const problems = checkDocument(document);
+  if (problems.length > 0) throw new SpecError(problems);
+  // The model reads the document as written, following references where it needs their targets: no dereferenced copy
+  // of the whole document is made (on a 1,000-table contract that copy alone took hundreds of megabytes).
+  return { ...buildModel(document), sha256: sha256 ?? createHash('sha256').update(JSON.stringify(document)).digest('hex') };
 }
 
-/** Whether any object in `node` still has a `$ref` (shared objects visited once). */
-function hasReference(node: unknown, seen = new Set<object>()): boolean {
-  if (typeof node !== 'object' || node === null || seen.has(node)) return false;
-  seen.add(node);
-  if (Array.isArray(node)) return node.some((item) => hasReference(item, seen));
-  const record = node as Record<string, unknown>;
-  if (typeof record.$ref === 'string') return true;
-  for (const key in record) if (hasReference(record[key], seen)) return true;
-  return false;
-}
-
-function buildModel(raw: Record<string, unknown>, deref: Record<string, unknown>): LoadedSpec {
+function buildModel(raw: Record<string, unknown>): Omit<LoadedSpec, 'sha256'> {
   const problems: string[] = [];
   const rawPaths = (raw.paths ?? {}) as Record<string, Record<string, unknown>>;
-  const derefPaths = (deref.paths ?? {}) as Record<string, Record<string, unknown>>;
-  const schemas = ((deref.components as Record<string, unknown> | undefined)?.schemas ?? {}) as Record<
-    string,
-    JsonSchema
-  >;
+  const schemas = ((raw.components as Record<string, unknown> | undefined)?.schemas ?? {}) as Record<string, JsonSchema>;
   const globalSecurity = (raw.security ?? []) as Operation['security'];
 
   // Group path items by resource (the first path segment): `/customers` and `/customers/{id}`.
@@ -153,7 +151,7 @@ function buildModel(raw: Record<string, unknown>, deref: Record<string, unknown>
         problems.push(`paths.${other.path}.x-gatehouse: must match the binding on ${first.path}`);
       }
     }
-    const entity = findEntity(first.binding, items, rawPaths, derefPaths, schemas, problems);
+    const entity = findEntity(raw, first.binding, items, rawPaths, schemas, problems);
     if (!entity) continue;
     const columns = buildColumns(name, entity.schema, problems);
     if (!columns) continue;
@@ -269,10 +267,10 @@ function splitTable(binding: Binding): { schema: string | undefined; table: stri
 
 /** The entity: `model:` in the binding, else the schema of a get operation's 200 response (array items for lists). */
 function findEntity(
+  document: Record<string, unknown>,
   binding: Binding,
   items: ReadonlyArray<{ path: string }>,
   rawPaths: Record<string, Record<string, unknown>>,
-  derefPaths: Record<string, Record<string, unknown>>,
   schemas: Record<string, JsonSchema>,
   problems: string[],
 ): { name: string | undefined; schema: JsonSchema } | undefined {
@@ -282,16 +280,19 @@ function findEntity(
       problems.push(`x-gatehouse.model: "${binding.model}" is not under components.schemas${didYouMean(binding.model, Object.keys(schemas))}`);
       return undefined;
     }
-    return { name: binding.model, schema };
+    return { name: binding.model, schema: dereferenceSchema(document, schema) };
   }
   for (const { path } of items) {
-    const rawSchema = responseSchema(rawPaths[path]);
-    const derefSchema = responseSchema(derefPaths[path]);
-    if (!rawSchema || !derefSchema) continue;
-    const unwrap = (s: JsonSchema): JsonSchema => (s.type === 'array' && s.items ? (s.items as JsonSchema) : s);
-    const ref = unwrap(rawSchema).$ref;
+    const rawSchema = responseSchema(document, rawPaths[path]);
+    if (!rawSchema) continue;
+    const unwrap = (s: JsonSchema): JsonSchema => {
+      const schema = follow(document, s) as JsonSchema;
+      return schema.type === 'array' && schema.items ? (schema.items as JsonSchema) : s;
+    };
+    const entity = unwrap(rawSchema);
+    const ref = entity.$ref;
     const name = typeof ref === 'string' && ref.startsWith('#/components/schemas/') ? ref.split('/').pop() : undefined;
-    return { name, schema: unwrap(derefSchema) };
+    return { name, schema: dereferenceSchema(document, follow(document, entity) as JsonSchema) };
   }
   problems.push(
     `paths.${items[0]!.path}: cannot tell the entity schema: add x-gatehouse.model, or a get operation with a 200 JSON response`,
@@ -299,12 +300,15 @@ function findEntity(
   return undefined;
 }
 
-function responseSchema(pathItem: Record<string, unknown> | undefined): JsonSchema | undefined {
-  const get = pathItem?.get as Record<string, unknown> | undefined;
-  const responses = get?.responses as Record<string, Record<string, unknown>> | undefined;
-  const ok = responses?.['200'];
-  const content = ok?.content as Record<string, { schema?: JsonSchema }> | undefined;
-  return content?.['application/json']?.schema;
+/** The schema of a get operation's 200 JSON response, as written (possibly a reference). */
+function responseSchema(document: Record<string, unknown>, pathItem: Record<string, unknown> | undefined): JsonSchema | undefined {
+  type Node = Record<string, unknown> | undefined;
+  const get = follow(document, pathItem?.get) as Node;
+  const responses = follow(document, get?.responses) as Node;
+  const ok = follow(document, responses?.['200']) as Node;
+  const content = follow(document, ok?.content) as Node;
+  const media = follow(document, content?.['application/json']) as Node;
+  return media?.schema as JsonSchema | undefined;
 }
 
 function buildColumns(resource: string, schema: JsonSchema, problems: string[]): Map<string, ResourceColumn> | undefined {

@@ -50,8 +50,9 @@ export function createValidatorFactory(): ValidatorFactory {
   return {
     check(resources) {
       const problems: string[] = [];
+      const verdicts = new Map<string, readonly string[]>();
       for (const resource of resources) {
-        const found = schemaProblems(ajv, stripForAjv(resource.entitySchema));
+        const found = entityProblems(ajv, stripForAjv(resource.entitySchema), verdicts);
         if (found.length > 0) {
           problems.push(`resource "${resource.name}" (${resource.collectionPath ?? resource.itemPath}): the entity schema cannot be compiled: ${found.join('; ')}`);
         }
@@ -87,6 +88,34 @@ function compileResource(ajv: Ajv2020, resource: Resource): ResourceValidators {
       return check;
     },
   };
+}
+
+/**
+ * Why ajv would refuse to compile an entity schema: its own keywords, then each property's schema, judged once per
+ * distinct property schema (`verdicts`, by its text without its `x-` annotations; on a generated contract most
+ * properties share a handful of shapes). The meta-schema judges each value of `properties` on its own, so this says
+ * what judging the whole schema would.
+ */
+function entityProblems(ajv: Ajv2020, schema: JsonSchema, verdicts: Map<string, readonly string[]>): string[] {
+  const properties = schema.properties;
+  if (!isObject(properties)) return schemaProblems(ajv, schema);
+  const problems = schemaProblems(ajv, { ...schema, properties: {} });
+  for (const [name, property] of Object.entries(properties)) {
+    const key = JSON.stringify(isObject(property) ? withoutAnnotations(property) : property);
+    let found = verdicts.get(key);
+    if (!found) {
+      found = schemaProblems(ajv, property as JsonSchema);
+      verdicts.set(key, found);
+    }
+    const at = `/properties/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    for (const problem of found) problems.push(problem.startsWith('/') ? `${at}${problem === '/' || problem.startsWith('/ ') ? problem.slice(1) : problem}` : `${at} ${problem}`);
+  }
+  return problems;
+}
+
+/** The schema without its own `x-` annotations (`x-gatehouse-column`, ...), which neither JSON Schema nor ajv reads. */
+function withoutAnnotations(schema: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => !k.startsWith('x-')));
 }
 
 /** Why ajv would refuse to compile `schema`, as `pointer message` lines (none when it compiles). */

@@ -7,8 +7,10 @@ import type { Operation } from '../openapi/resource.js';
 import type { Decision } from '../policy/decision.js';
 import type { ExecuteResult } from '../query/execute.js';
 import type { DbRow } from '../query/types.js';
+import type { KeyRef } from '../idempotency/idempotency-store.js';
 import type { OperationInput } from './operation-input.js';
 import type { PlannedQuery } from './planned-query.js';
+import type { Reply } from './reply.js';
 
 /** Response headers that stages before the response decide (request id, rate-limit state): name → value(s). */
 export type HeaderList = Array<[name: string, value: string]>;
@@ -84,6 +86,15 @@ export interface Validated extends Authorized {
   readonly input: OperationInput;
 }
 
+/**
+ * Stage 8½: a write's Idempotency-Key, claimed for this request (its answer is recorded when it ends), or the answer
+ * the first request with the same key and the same request got, to replay instead of running again.
+ */
+export interface Idempotent extends Validated {
+  readonly idempotency: KeyRef | undefined;
+  readonly replay: Reply | undefined;
+}
+
 /** Stage 9: the query plan (pure data; no SQL text). */
 export interface Planned extends Validated {
   readonly planned: PlannedQuery;
@@ -99,7 +110,7 @@ export interface StreamedRows {
 }
 
 /** The furthest stage a request reached: what its audit event and log line can say about it. */
-export type Reached = Incoming | Addressed | Authenticated | Routed | Authorized | Validated | Planned | Executed;
+export type Reached = Incoming | Addressed | Authenticated | Routed | Authorized | Validated | Idempotent | Planned | Executed;
 
 export function clientOf(reached: Reached): ClientAddress | undefined {
   return (reached as Partial<Addressed>).client;
@@ -116,4 +127,15 @@ export function operationOf(reached: Reached): Operation | undefined {
 
 export function decisionOf(reached: Reached): Decision | undefined {
   return (reached as Partial<Authorized>).decision;
+}
+
+/** The key this request claimed (its answer is to be recorded), when it carries one and got that far. */
+export function claimedKeyOf(reached: Reached): KeyRef | undefined {
+  const x = reached as Partial<Idempotent>;
+  return x.replay === undefined ? x.idempotency : undefined;
+}
+
+/** Whether the request's change ran to its commit (the execute stage returned). */
+export function executed(reached: Reached): boolean {
+  return (reached as Partial<Executed>).result !== undefined;
 }

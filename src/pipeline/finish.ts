@@ -1,9 +1,13 @@
-// Stage 12 and the write: one audit event per request (in strict mode durable before the answer leaves), one request
-// log line, then the reply in a single write. A record that cannot be stored turns the answer into 503 (fail closed).
+// Stage 12 and the write: one audit event per request (in strict mode durable before the answer leaves), the answer
+// of a keyed write recorded for its retries, one request log line, then the reply in a single write. A record that
+// cannot be stored turns the answer into 503 (fail closed) — except for a change that committed: that answer is held
+// while the store recovers (audit.writeHoldMs), then, if it is still down, the caller is told the change was applied.
 import type { ServerResponse } from 'node:http';
-import { AuditUnavailableError } from '../audit/audit-unavailable-error.js';
+import { AuditUnavailableAfterWriteError, AuditUnavailableError } from '../audit/audit-unavailable-error.js';
 import type { Auditor } from '../audit/auditor.js';
 import type { AuditContent } from '../audit/event.js';
+import { storeWithin } from '../audit/hold-for-store.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Settlement } from '../audit/request-audit.js';
 import type { Logger } from '../observability/logger.js';
 import { requestServed, type Observe } from '../observability/observation.js';
@@ -11,7 +15,8 @@ import { repeatedFailureLog, type RepeatedFailureLog } from '../observability/re
 import { createRequestLog, type RequestLogEntry } from '../observability/request-log.js';
 import { SECURITY_HEADERS } from '../http/security-headers.js';
 import { auditFacts } from './audit-facts.js';
-import { operationOf, type HeaderList, type Reached } from './exchange.js';
+import { executed, operationOf, type HeaderList, type Reached } from './exchange.js';
+import { settleKey } from './idempotency.js';
 import { problemReply, type BodyStream, type HeaderValue, type Reply } from './reply.js';
 
 export interface FinishDeps {
@@ -20,6 +25,10 @@ export interface FinishDeps {
   readonly logRequests: boolean;
   /** Metrics: each answered request as one observation; absent, nothing is built for it. */
   readonly observe?: Observe;
+  /** Where keyed writes' answers are recorded; absent: no store, keys are ignored. */
+  readonly idempotency?: IdempotencyStore | undefined;
+  /** Strict audit: how long a committed write's answer waits for a failed store before 503 audit_unavailable_after_write. */
+  readonly writeHoldMs?: number;
 }
 
 export type Finish = (reached: Reached, reply: Reply, res: ServerResponse) => Promise<void>;
@@ -29,11 +38,14 @@ export function finishStage(deps: FinishDeps): Finish {
   const requestLog = deps.logRequests ? createRequestLog(logger) : undefined;
   const failures = repeatedFailureLog(logger);
   const strict = auditor?.config.mode === 'strict';
+  const writeHoldMs = deps.writeHoldMs ?? 0;
   const finishAnswer: Finish = async (reached, reply, res) => {
     let answer = reply;
     let replyHeaders = reached.replyHeaders;
     const audit = reached.audit;
     const clientWentAway = res.destroyed;
+    // A keyed write's own answer (not what the audit makes of it): recorded alongside its event, before it leaves.
+    const keySettled = settleKey(deps.idempotency, reached, reply);
     if (audit && auditor) {
       const content = audit.build(auditFacts(reached), settlementOf(reply, clientWentAway));
       const stored = auditor.writer.append(content);
@@ -43,13 +55,18 @@ export function finishStage(deps: FinishDeps): Finish {
         try {
           await stored;
         } catch (err) {
-          answer = failClosed(auditor, audit.hasIntents, content, err, reached);
-          // Nothing of the refused answer goes out: not its headers either.
-          replyHeaders = [['X-Request-Id', reached.id], ...SECURITY_HEADERS.map(([name, value]): [string, string] => [name, value])];
+          // A change that committed: wait for the store rather than call it a failure.
+          const committed = audit.hasIntents && executed(reached);
+          if (!committed || !(await storeWithin(auditor, content, writeHoldMs))) {
+            answer = failClosed(auditor, audit.hasIntents, content, err, reached, committed);
+            // Nothing of the refused answer goes out: not its headers either.
+            replyHeaders = [['X-Request-Id', reached.id], ...SECURITY_HEADERS.map(([name, value]): [string, string] => [name, value])];
+          }
         }
       }
       audit.finish();
     }
+    await keySettled;
     if (answer.error && answer.status >= 500) logFailure(failures, reached, answer);
     requestLog?.(logEntry(reached, answer, clientWentAway || res.destroyed));
     if (observe) observe(requestServed(reached, answer, clientWentAway || res.destroyed));
@@ -156,24 +173,25 @@ function settlementOf(reply: Reply, clientWentAway: boolean): Settlement {
   };
 }
 
-function failClosed(auditor: Auditor, hasIntents: boolean, content: AuditContent, err: unknown, reached: Reached): Reply {
+function failClosed(auditor: Auditor, hasIntents: boolean, content: AuditContent, err: unknown, reached: Reached, committed: boolean): Reply {
   const reason = describe(err);
   auditor.sink.unstored(content, reason);
+  const error = committed ? new AuditUnavailableAfterWriteError(reason) : new AuditUnavailableError(reason);
   if (hasIntents) {
     // Its intents are stored: store what became of the request once the store is back.
     auditor.writer.defer({
       ...content,
       status: 503,
       outcome: 'failed',
-      errorCode: 'audit_unavailable',
+      errorCode: error.code,
       detail: { ...content.detail, statusBeforeAudit: content.status, reason },
     });
   }
-  return problemReply(new AuditUnavailableError(reason), reached.path, reached.id);
+  return problemReply(error, reached.path, reached.id);
 }
 
 function describe(err: unknown): string {
-  return err instanceof AuditUnavailableError ? err.reason : String(err);
+  return err instanceof AuditUnavailableError || err instanceof AuditUnavailableAfterWriteError ? err.reason : String(err);
 }
 
 function logFailure(failures: RepeatedFailureLog, reached: Reached, reply: Reply): void {

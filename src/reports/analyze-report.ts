@@ -7,7 +7,7 @@ import { coAccessGroups } from './co-access.js';
 import { recommend } from './recommend.js';
 import type { ReportWindow } from './report-window.js';
 import type { StoreAggregates } from './store-aggregates.js';
-import { tableMetrics } from './table-metrics.js';
+import { rowsByResource, tableMetrics } from './table-metrics.js';
 import {
   RECOMMENDATIONS,
   type ColumnReport,
@@ -53,13 +53,14 @@ export function analyzeReport(input: AnalyzeInput): MigrationReport {
   const notes: string[] = [];
 
   const columnCounts = columnUsageCounts(aggregates);
+  const byResource = rowsByResource(aggregates);
   const draft = input.tables.map((t) => {
     const names = t.resources.map((r) => r.name);
     const catalog = input.catalogs.get(t.source);
     const facts = catalog?.ok ? catalog.facts.get(tableKey(t.schema, t.table)) : undefined;
     const { metrics, usage } = tableMetrics(
       names,
-      { aggregates, operationKinds: input.operationKinds, zones: input.zones, isCloud },
+      { aggregates, byResource, operationKinds: input.operationKinds, zones: input.zones, isCloud },
       { estimatedRows: facts?.estimatedRows ?? null, bytes: facts?.bytes ?? null },
     );
     const columns = columnsOf(t.resources, columnCounts);

@@ -8,13 +8,17 @@ import { didYouMean } from '../util/did-you-mean.js';
 import { analyzeReport, type ReportedTable } from './analyze-report.js';
 import { catalogFacts, type CatalogResult } from './catalog-facts.js';
 import type { ReportWindow } from './report-window.js';
-import { aggregateStore } from './store-aggregates.js';
+import { aggregateStore, type StoreAggregates } from './store-aggregates.js';
 import type { MigrationReport } from './types.js';
 
 export interface ReportDeps {
   readonly store: Knex;
   readonly sources: DataSources;
-  readonly operations: readonly Operation[];
+  /**
+   * The contract's operations, or how to load them: then, for a report on every source, the store starts aggregating
+   * first and the contract loads meanwhile (the CLI reads a large contract in about the time the store needs).
+   */
+  readonly operations: readonly Operation[] | (() => Promise<readonly Operation[]>);
   readonly config: Pick<GatehouseConfig, 'report' | 'network' | 'sources'>;
 }
 
@@ -25,6 +29,8 @@ export interface ReportRequest {
   /** Told when each stage starts (the CLI's progress bar). */
   readonly onStage?: (stage: 'aggregating' | 'reading catalogs' | 'analysing', done: number, total: number) => void;
   readonly now?: Date;
+  /** Store connections the aggregation may use at once (see AggregateOptions.connections). */
+  readonly storeConnections?: number;
 }
 
 export const REPORT_STAGES = 3;
@@ -34,13 +40,33 @@ export async function buildMigrationReport(deps: ReportDeps, request: ReportRequ
   if (request.source !== undefined && !sourceNames.includes(request.source)) {
     throw new ValidationError('unknown_source', `no source is named "${request.source}"${didYouMean(request.source, sourceNames)}`);
   }
-  const tables = reportedTables(deps.operations, deps.sources, request.source);
+  const aggregate = (resources: string[] | undefined, onSent?: () => void): Promise<StoreAggregates> =>
+    aggregateStore(deps.store, {
+      window: request.window,
+      resources,
+      statementTimeoutMs: deps.config.report.statementTimeoutMs,
+      connections: request.storeConnections,
+      onSent,
+    });
   request.onStage?.('aggregating', 0, REPORT_STAGES);
-  const aggregates = await aggregateStore(deps.store, {
-    window: request.window,
-    resources: request.source === undefined ? undefined : tables.flatMap((t) => t.resources.map((r) => r.name)),
-    statementTimeoutMs: deps.config.report.statementTimeoutMs,
-  });
+  // Every source: nothing the aggregation asks depends on the contract. One source: only its tables' events. The
+  // contract loads once the store has its statements (its connections acquired, which loading would otherwise delay).
+  let early: Promise<StoreAggregates> | undefined;
+  if (request.source === undefined) {
+    let sent: () => void = () => undefined;
+    const sending = new Promise<void>((resolve) => (sent = resolve));
+    early = aggregate(undefined, sent);
+    await Promise.race([sending, early.then(() => undefined, () => undefined)]);
+  }
+  let operations: readonly Operation[];
+  try {
+    operations = typeof deps.operations === 'function' ? await deps.operations() : deps.operations;
+  } catch (err) {
+    await early?.catch(() => undefined);
+    throw err;
+  }
+  const tables = reportedTables(operations, deps.sources, request.source);
+  const aggregates = await (early ?? aggregate(tables.flatMap((t) => t.resources.map((r) => r.name))));
   request.onStage?.('reading catalogs', 1, REPORT_STAGES);
   const catalogs = new Map<string, CatalogResult>();
   for (const name of new Set(tables.map((t) => t.source))) {
@@ -53,7 +79,7 @@ export async function buildMigrationReport(deps: ReportDeps, request: ReportRequ
     window: request.window,
     generatedAt: request.now ?? new Date(),
     tables,
-    operationKinds: new Map(deps.operations.map((op) => [op.operationId, op.kind])),
+    operationKinds: new Map(operations.map((op) => [op.operationId, op.kind])),
     zones: Object.keys(deps.config.network.zones),
     config: deps.config.report,
     aggregates,

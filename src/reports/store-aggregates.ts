@@ -39,6 +39,13 @@ export interface AggregateOptions {
   /** Only these resources (a report for some sources); undefined: every resource in the log. */
   readonly resources?: readonly string[];
   readonly statementTimeoutMs: number;
+  /**
+   * Store connections to aggregate on at once (PostgreSQL; 1 or 2, default 1). The CLI has the store to itself; a
+   * running gateway leaves its pool to the audit writer.
+   */
+  readonly connections?: number;
+  /** Told once the first aggregates are sent to the store (the caller may then do its own work meanwhile). */
+  readonly onSent?: () => void;
 }
 
 /** Refuses a store without the audit log (never migrated, or not a Gatehouse store). */
@@ -65,135 +72,243 @@ interface PooledClient {
   releaseConnection(connection: DriverConnection): Promise<unknown>;
 }
 
+type Rows = (text: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
 /**
- * On one connection of the store's pool, in one transaction (the temporary tables live there). Straight on the
- * driver: the store's connections carry a client-side query timeout sized for audit commits, which a report's
- * statements override (node-postgres takes a per-query timeout), as they override the server's statement timeout.
+ * In transactions on the store's pool (the temporary tables live there), straight on the driver: the store's
+ * connections carry a client-side query timeout sized for audit commits, which a report's statements override
+ * (node-postgres takes a per-query timeout), as they override the server's statement timeout. With `connections: 2`
+ * on PostgreSQL, the pass over the event rows runs on one connection while the index-only aggregates run on another
+ * (the store works on both at once); the second transaction adopts the first one's snapshot, so every metric counts
+ * the same events. PGlite has one connection: everything runs there, one statement after the other.
  */
 export async function aggregateStore(db: Knex, options: AggregateOptions): Promise<StoreAggregates> {
   await assertAuditLog(db);
   const pool = db.client as unknown as PooledClient;
-  const connection = await pool.acquireConnection();
   const pg = pool.config.client === 'pg';
-  const rows = async (text: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> =>
-    (pg ? await connection.query({ text, values, query_timeout: options.statementTimeoutMs + 1000 }) : await connection.query(text, values)).rows;
+  const lanes = pg ? Math.max(1, Math.min(2, options.connections ?? 1)) : 1;
+  const connections: DriverConnection[] = [];
   try {
-    await rows('begin');
+    connections.push(await pool.acquireConnection());
+    // A second connection only if the pool has one to give: otherwise one lane, as in a running gateway.
+    if (lanes > 1) await pool.acquireConnection().then((c) => connections.push(c), () => undefined);
+    const sessions: Rows[] = connections.map(
+      (connection) => async (text, values = []) =>
+        (pg ? await connection.query({ text, values, query_timeout: options.statementTimeoutMs + 1000 }) : await connection.query(text, values)).rows,
+    );
+    const begun: Rows[] = [];
     try {
-      const result = await aggregate(rows, options);
-      await rows('commit');
+      for (const [i, rows] of sessions.entries()) {
+        await rows('begin isolation level repeatable read');
+        begun.push(rows);
+        if (i > 0) await rows(`set transaction snapshot '${String((await sessions[0]!('select pg_export_snapshot() as s'))[0]!.s).replaceAll("'", "''")}'`);
+        // The store's statement timeout is sized for audit commits; a report over a large window needs longer. JIT
+        // compilation costs more than it saves on these short aggregates; the hash tables fit in memory with room.
+        await rows(`select set_config('statement_timeout', $1, true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`, [
+          String(options.statementTimeoutMs),
+        ]);
+      }
+      const result = await aggregate(sessions[0]!, sessions[1], options);
+      for (const rows of begun) await rows('commit');
       return result;
     } catch (err) {
-      await rows('rollback').catch(() => undefined);
+      for (const rows of begun) await rows('rollback').catch(() => undefined);
       throw err;
     }
   } finally {
-    await pool.releaseConnection(connection);
+    for (const connection of connections) await pool.releaseConnection(connection);
   }
 }
-
-type Rows = (text: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 /** Above this many events, co-access is counted over a sample of the minutes (every n-th minute, all its events). */
 const CO_ACCESS_FULL_EVENTS = 250_000;
 
-async function aggregate(rows: Rows, options: AggregateOptions): Promise<StoreAggregates> {
-  // The store's statement timeout is sized for audit commits; a report over a large window needs longer. JIT
-  // compilation costs more than it saves on these short aggregates; the hash tables fit in memory with some room.
-  await rows(`select set_config('statement_timeout', $1, true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`, [
-    String(options.statementTimeoutMs),
-  ]);
+/** Seconds since the epoch, rounded to the nearest (half away from zero, as a numeric cast rounds); cheaper than extract(). */
+const EPOCH = `round(date_part('epoch', occurred_at))::bigint`;
+
+/**
+ * The row pass first on `rows`; the index-only aggregates are a queue that each connection takes from when free (on
+ * `other` from the start, on `rows` after its pass), or after the pass on `rows` alone.
+ */
+async function aggregate(rows: Rows, other: Rows | undefined, options: AggregateOptions): Promise<StoreAggregates> {
   const values: unknown[] = [options.window.from.toISOString(), options.window.to.toISOString()];
   if (options.resources) values.push([...options.resources]);
-  // Every metric is its own GROUP BY straight over the window's events (the occurred_at index selects the window,
-  // or the report index with a resource list): each is a scan PostgreSQL can run in parallel, and each computes
-  // only the expressions it needs; a temporary copy of the window would be written once and then read serially.
   const where = `occurred_at >= $1::timestamptz and occurred_at < $2::timestamptz and kind = 'request'
                  and ${options.resources ? 'resource = any($3::text[])' : 'resource is not null'}`;
-  const q = (sql: string): Promise<Array<Record<string, unknown>>> => rows(sql, values);
-
-  const traffic = (
-    await q(`select resource as r, zone as z, method as m, operation_id as op, outcome as o, count(*) as requests,
-                    sum(row_count) as rows, sum((detail->>'bytesOut')::bigint) as bytes, min(occurred_at) as first, max(occurred_at) as last
-               from ${EVENTS_TABLE} where ${where} group by 1, 2, 3, 4, 5`)
-  ).map((x) => ({
-    resource: String(x.r),
-    zone: (x.z as string | null) ?? null,
-    method: String(x.m),
-    operationId: (x.op as string | null) ?? null,
-    outcome: String(x.o),
-    requests: num(x.requests),
-    rows: num(x.rows),
-    bytes: num(x.bytes),
-    first: iso(x.first),
-    last: iso(x.last),
-  }));
-  const events = traffic.reduce((n, t) => n + t.requests, 0);
-  if (events === 0) return emptyAggregates();
-
-  const latency = new Map(
-    (
-      await q(`select resource as r, percentile_cont(array[0.5, 0.95]::float8[]) within group (order by latency_ms) as p
-                 from ${EVENTS_TABLE} where ${where} and latency_ms is not null group by 1`)
-    ).map((x) => {
-      const p = x.p as number[] | null;
-      return [String(x.r), { p50: p?.[0] ?? null, p95: p?.[1] ?? null }];
-    }),
-  );
-  // Who used the table (a denied caller did not): distinct pairs here, counted per table below.
-  const people = new Map<string, { principals: number; clients: number }>();
-  const seen = new Map<string, { subjects: Set<string>; clients: Set<string> }>();
-  for (const x of await q(`select resource as r, subject as s, client_id as c from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' group by 1, 2, 3`)) {
-    const entry = seen.get(String(x.r)) ?? { subjects: new Set<string>(), clients: new Set<string>() };
-    if (x.s !== null) entry.subjects.add(String(x.s));
-    if (x.c !== null) entry.clients.add(String(x.c));
-    seen.set(String(x.r), entry);
+  // Each metric is its own GROUP BY over the window's request events. All but the first read only the report's
+  // covering index (resource, occurred_at, then zone, outcome, latency, principal and address), as index-only scans:
+  // a seventh of the table's bytes, and already in table order for the percentiles. The first is the one pass over
+  // the rows themselves, for what only the json `detail` holds: bytes out and, of successful requests, the columns
+  // used. It groups by the recorded columns text as well (requests repeat a handful of column choices), so the rows
+  // are read once for both, and the two are split apart here.
+  const rowPass = async (): Promise<ReturnType<typeof splitTraffic>> =>
+    splitTraffic(
+      await rows(
+        `select resource as r, zone as z, method as m, operation_id as op, outcome as o,
+                case when outcome = 'success' then (detail->'columns')::text end as cols, count(*) as requests,
+                sum(row_count) as rows, sum((detail->>'bytesOut')::bigint) as bytes, min(occurred_at) as first, max(occurred_at) as last
+           from ${EVENTS_TABLE} where ${where} group by 1, 2, 3, 4, 5, 6`,
+        values,
+      ),
+    );
+  const indexed = indexAggregates(where, values);
+  if (other === undefined) {
+    const passing = rowPass();
+    options.onSent?.();
+    const passed = await passing;
+    if (passed.traffic.length === 0) return emptyAggregates();
+    await indexed.drain(rows);
+    return { ...passed, ...indexed.result() };
   }
-  for (const [r, e] of seen) people.set(r, { principals: e.subjects.size, clients: e.clients.size });
-  // Hours and days as integers from the epoch (UTC): far cheaper per event than formatting dates.
-  const byHour = (
-    await q(`select resource as r, (extract(epoch from occurred_at)::bigint / 3600 % 24)::int as h, count(*) as n
-               from ${EVENTS_TABLE} where ${where} group by 1, 2`)
-  ).map((x) => ({ resource: String(x.r), hour: num(x.h), requests: num(x.n) }));
-  const byDay = (
-    await q(`select resource as r, (extract(epoch from occurred_at)::bigint / 86400)::int as d, zone as z, count(*) as n
-               from ${EVENTS_TABLE} where ${where} group by 1, 2, 3`)
-  ).map((x) => ({
-    resource: String(x.r),
-    day: new Date(num(x.d) * 86_400_000).toISOString().slice(0, 10),
-    zone: (x.z as string | null) ?? null,
-    requests: num(x.n),
-  }));
-  // Requests repeat a handful of column choices: group by the recorded text, unpack the few distinct ones in Node.
-  const columnPatterns = (
-    await q(`select resource as r, (detail->'columns')::text as cols, count(*) as n
-               from ${EVENTS_TABLE} where ${where} and outcome = 'success' and detail is not null group by 1, 2`)
-  )
-    .filter((x) => x.cols !== null)
-    .map((x) => ({ resource: String(x.r), columns: String(x.cols), requests: num(x.n) }));
-  // Co-access: the tables each client used in each minute; pairs counted within a bucket, never across buckets.
-  // Clients are grouped by a hash of their key (client id, else subject, else address): an int groups faster than
-  // text, and a collision merely merges two clients. Over a large window, every n-th minute stands for all (its
-  // events whole): shares keep their value, counts are scaled back up.
-  const sample = Math.max(1, Math.ceil(events / CO_ACCESS_FULL_EVENTS));
-  const minute = `(extract(epoch from occurred_at)::bigint / 60)`;
-  await rows(
-    `create temporary table report_buckets on commit drop as
-     select k, mi, array_agg(r order by r) as rs
-       from (select distinct hashtext(coalesce(client_id, subject, client_ip)) as k, ${minute} as mi, resource as r
-               from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' ${sample > 1 ? `and ${minute} % ${sample} = 0` : ''}) as used
-      group by 1, 2`,
-    values,
-  );
-  const minutes = new Map(
-    (await rows(`select u.r, count(*) as n from report_buckets, unnest(rs) as u(r) group by 1`)).map((x) => [String(x.r), num(x.n) * sample]),
-  );
-  const pairs = (
-    await rows(`select rs[i] as a, rs[j] as b, count(*) as n
-                  from report_buckets, generate_subscripts(rs, 1) as i, generate_subscripts(rs, 1) as j
-                 where cardinality(rs) > 1 and i < j group by 1, 2`)
-  ).map((x) => ({ a: String(x.a), b: String(x.b), shared: num(x.n) * sample }));
-  return { events, traffic, latency, people, byHour, byDay, columnPatterns, minutes, pairs, coAccessSample: sample };
+  const both = Promise.all([rowPass().then(async (passed) => (await indexed.drain(rows), passed)), indexed.drain(other)]);
+  options.onSent?.();
+  const [passed] = await both;
+  return passed.traffic.length === 0 ? emptyAggregates() : { ...passed, ...indexed.result() };
+}
+
+type IndexAggregates = Omit<StoreAggregates, 'traffic' | 'columnPatterns'>;
+type Task = (rows: Rows) => Promise<void>;
+
+/** The index-only aggregates as tasks; `drain(rows)` runs the next waiting one on that connection until none is left. */
+function indexAggregates(where: string, values: unknown[]): { drain: (rows: Rows) => Promise<void>; result: () => IndexAggregates } {
+  let latency = new Map<string, { p50: number | null; p95: number | null }>();
+  const people = new Map<string, { principals: number; clients: number }>();
+  let byHour: StoreAggregates['byHour'] = [];
+  let byDay: StoreAggregates['byDay'] = [];
+  let minutes = new Map<string, number>();
+  let pairs: StoreAggregates['pairs'] = [];
+  let events = 0;
+  let sample = 1;
+  const hoursCounted = { resolve: (): void => undefined, reject: (err: unknown): void => void err };
+  const counted = new Promise<void>((resolve, reject) => Object.assign(hoursCounted, { resolve, reject }));
+  // Awaited by co-access only; when the hours fail, the whole aggregation fails with their error.
+  counted.catch(() => undefined);
+
+  const hours: Task = async (rows) => {
+    try {
+      // Hours and days as integers from the epoch (UTC): far cheaper per event than formatting dates.
+      byHour = (
+        await rows(`select resource as r, (${EPOCH} / 3600 % 24)::int as h, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2`, values)
+      ).map((x) => ({ resource: String(x.r), hour: num(x.h), requests: num(x.n) }));
+      // Every request of the window falls in exactly one hour of the day.
+      events = byHour.reduce((n, h) => n + h.requests, 0);
+      hoursCounted.resolve();
+    } catch (err) {
+      hoursCounted.reject(err);
+      throw err;
+    }
+  };
+  const coAccess: Task = async (rows) => {
+    // Co-access: the tables each client used in each minute; pairs counted within a bucket, never across buckets.
+    // Clients are grouped by a hash of their key (client id, else subject, else address): an int groups faster than
+    // text, and a collision merely merges two clients. Over a large window, every n-th minute stands for all (its
+    // events whole): shares keep their value, counts are scaled back up.
+    await counted;
+    sample = Math.max(1, Math.ceil(events / CO_ACCESS_FULL_EVENTS));
+    const minute = `(${EPOCH} / 60)`;
+    await rows(
+      `create temporary table report_buckets on commit drop as
+       select k, mi, array_agg(r order by r) as rs
+         from (select distinct hashtext(coalesce(client_id, subject, client_ip)) as k, ${minute} as mi, resource as r
+                 from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' ${sample > 1 ? `and ${minute} % ${sample} = 0` : ''}) as used
+        group by 1, 2`,
+      values,
+    );
+    minutes = new Map(
+      (await rows(`select u.r, count(*) as n from report_buckets, unnest(rs) as u(r) group by 1`)).map((x) => [String(x.r), num(x.n) * sample]),
+    );
+    pairs = (
+      await rows(`select rs[i] as a, rs[j] as b, count(*) as n
+                    from report_buckets, generate_subscripts(rs, 1) as i, generate_subscripts(rs, 1) as j
+                   where cardinality(rs) > 1 and i < j group by 1, 2`)
+    ).map((x) => ({ a: String(x.a), b: String(x.b), shared: num(x.n) * sample }));
+  };
+  const percentiles: Task = async (rows) => {
+    latency = new Map(
+      (
+        await rows(
+          `select resource as r, percentile_cont(array[0.5, 0.95]::float8[]) within group (order by latency_ms) as p
+             from ${EVENTS_TABLE} where ${where} and latency_ms is not null group by 1`,
+          values,
+        )
+      ).map((x) => {
+        const p = x.p as number[] | null;
+        return [String(x.r), { p50: p?.[0] ?? null, p95: p?.[1] ?? null }];
+      }),
+    );
+  };
+  const principals: Task = async (rows) => {
+    // Who used the table (a denied caller did not): distinct pairs here, counted per table.
+    const seen = new Map<string, { subjects: Set<string>; clients: Set<string> }>();
+    for (const x of await rows(`select resource as r, subject as s, client_id as c from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' group by 1, 2, 3`, values)) {
+      const entry = seen.get(String(x.r)) ?? { subjects: new Set<string>(), clients: new Set<string>() };
+      if (x.s !== null) entry.subjects.add(String(x.s));
+      if (x.c !== null) entry.clients.add(String(x.c));
+      seen.set(String(x.r), entry);
+    }
+    for (const [r, e] of seen) people.set(r, { principals: e.subjects.size, clients: e.clients.size });
+  };
+  const days: Task = async (rows) => {
+    byDay = (
+      await rows(`select resource as r, (${EPOCH} / 86400)::int as d, zone as z, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2, 3`, values)
+    ).map((x) => ({
+      resource: String(x.r),
+      day: new Date(num(x.d) * 86_400_000).toISOString().slice(0, 10),
+      zone: (x.z as string | null) ?? null,
+      requests: num(x.n),
+    }));
+  };
+
+  // The hours first (co-access needs their total), co-access, the longest, next.
+  const queue: Task[] = [hours, coAccess, percentiles, principals, days];
+  return {
+    async drain(rows) {
+      for (let task = queue.shift(); task !== undefined; task = queue.shift()) await task(rows);
+    },
+    result: () => ({ events, latency, people, byHour, byDay, minutes, pairs, coAccessSample: sample }),
+  };
+}
+
+/**
+ * The combined pass's groups → the traffic per (table, zone, method, operation, outcome), summed over column choices,
+ * and the column choices of successful requests per table.
+ */
+function splitTraffic(groups: ReadonlyArray<Record<string, unknown>>): { traffic: TrafficRow[]; columnPatterns: StoreAggregates['columnPatterns'] } {
+  const traffic = new Map<string, { -readonly [K in keyof TrafficRow]: TrafficRow[K] }>();
+  const patterns = new Map<string, { resource: string; columns: string; requests: number }>();
+  for (const x of groups) {
+    const row = {
+      resource: String(x.r),
+      zone: (x.z as string | null) ?? null,
+      method: String(x.m),
+      operationId: (x.op as string | null) ?? null,
+      outcome: String(x.o),
+      requests: num(x.requests),
+      rows: num(x.rows),
+      bytes: num(x.bytes),
+      first: iso(x.first),
+      last: iso(x.last),
+    };
+    const key = JSON.stringify([row.resource, row.zone, row.method, row.operationId, row.outcome]);
+    const seen = traffic.get(key);
+    if (seen === undefined) traffic.set(key, row);
+    else {
+      seen.requests += row.requests;
+      seen.rows += row.rows;
+      seen.bytes += row.bytes;
+      if (row.first < seen.first) seen.first = row.first;
+      if (row.last > seen.last) seen.last = row.last;
+    }
+    if (x.cols === null || x.cols === undefined) continue;
+    const columns = String(x.cols);
+    const patternKey = JSON.stringify([row.resource, columns]);
+    const pattern = patterns.get(patternKey) ?? { resource: row.resource, columns, requests: 0 };
+    pattern.requests += row.requests;
+    patterns.set(patternKey, pattern);
+  }
+  // In key order, not the order the store's hash table gave them: the report (its operation counts' order) is stable.
+  const sorted = <T>(m: Map<string, T>): T[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return { traffic: sorted(traffic), columnPatterns: sorted(patterns) };
 }
 
 function emptyAggregates(): StoreAggregates {

@@ -6,6 +6,8 @@ export const NO_ZONE = '(none)';
 
 export interface MetricsContext {
   readonly aggregates: StoreAggregates;
+  /** The aggregates' rows of each resource (from `rowsByResource`): a table reads its own, not every table's. */
+  readonly byResource: RowsByResource;
   /** Operation id → the contract's operation kind. */
   readonly operationKinds: ReadonlyMap<string, string>;
   readonly zones: readonly string[];
@@ -48,13 +50,40 @@ export function usageCounts(traffic: readonly TrafficRow[], isCloud: (zone: stri
   return { used, usedReads, usedWrites, cloudUsed, cloudReads, onPremWrites };
 }
 
+export interface RowsByResource {
+  readonly traffic: ReadonlyMap<string, readonly number[]>;
+  readonly byHour: ReadonlyMap<string, readonly number[]>;
+  readonly byDay: ReadonlyMap<string, readonly number[]>;
+}
+
+/** Per resource, the positions of its rows in each per-row aggregate list; built once per report. */
+export function rowsByResource(aggregates: StoreAggregates): RowsByResource {
+  const index = (list: ReadonlyArray<{ resource: string }>): Map<string, number[]> => {
+    const out = new Map<string, number[]>();
+    list.forEach((row, i) => {
+      const positions = out.get(row.resource);
+      if (positions) positions.push(i);
+      else out.set(row.resource, [i]);
+    });
+    return out;
+  };
+  return { traffic: index(aggregates.traffic), byHour: index(aggregates.byHour), byDay: index(aggregates.byDay) };
+}
+
+/** The rows of these resources, in the list's own order (as a filter over the whole list would give them). */
+function rowsOf<T>(list: readonly T[], index: ReadonlyMap<string, readonly number[]>, resources: readonly string[]): T[] {
+  const distinct = [...new Set(resources)];
+  const positions = distinct.flatMap((r) => index.get(r) ?? []);
+  if (distinct.length > 1) positions.sort((a, b) => a - b);
+  return positions.map((i) => list[i]!);
+}
+
 export function tableMetrics(
   resources: readonly string[],
   ctx: MetricsContext,
   size: { estimatedRows: number | null; bytes: number | null },
 ): { metrics: TableMetrics; usage: UsageCounts } {
-  const mine = new Set(resources);
-  const traffic = ctx.aggregates.traffic.filter((t) => mine.has(t.resource));
+  const traffic = rowsOf(ctx.aggregates.traffic, ctx.byResource.traffic, resources);
   const usage = usageCounts(traffic, ctx.isCloud);
   const byOperation: Record<string, number> = {};
   const zoneTotals = new Map<string | null, { requests: number; rows: number }>();
@@ -105,10 +134,9 @@ export function tableMetrics(
   const busiest = [...resources].sort((a, b) => count(traffic, b) - count(traffic, a))[0];
   const latency = (busiest === undefined ? undefined : ctx.aggregates.latency.get(busiest)) ?? { p50: null, p95: null };
   const byHour = Array.from({ length: 24 }, () => 0);
-  for (const h of ctx.aggregates.byHour) if (mine.has(h.resource)) byHour[h.hour] = (byHour[h.hour] ?? 0) + h.requests;
+  for (const h of rowsOf(ctx.aggregates.byHour, ctx.byResource.byHour, resources)) byHour[h.hour] = (byHour[h.hour] ?? 0) + h.requests;
   const days = new Map<string, Record<string, number>>();
-  for (const d of ctx.aggregates.byDay) {
-    if (!mine.has(d.resource)) continue;
+  for (const d of rowsOf(ctx.aggregates.byDay, ctx.byResource.byDay, resources)) {
     const entry = days.get(d.day) ?? {};
     const zone = d.zone ?? NO_ZONE;
     entry[zone] = (entry[zone] ?? 0) + d.requests;

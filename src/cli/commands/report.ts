@@ -47,15 +47,16 @@ export function registerReport(program: Command): void {
         const config = loadCliConfig(opts.config);
         if (!config.store) throw new UsageError(`${opts.config} has no store: section (the report reads the audit log kept there)`);
         const window = usage(() => parseReportWindow({ since: opts.since, until: opts.until }, config.report.defaultSince));
-        const spec = await loadSpecFile(config.spec);
         const store = createStore(config.store);
         const sources = createDataSources(config.sources);
         const progress = progressBar(opts.quiet === true || !process.stderr.isTTY);
         try {
           const result = await usageAsync(() =>
             buildMigrationReport(
-              { store: store.db, sources, operations: spec.operations, config },
-              { window, source: opts.source, onStage: progress.update },
+              // The contract loads while the store aggregates.
+              { store: store.db, sources, operations: async () => (await loadSpecFile(config.spec)).operations, config },
+              // This process has the store to itself: two connections, the row pass beside the index-only aggregates.
+              { window, source: opts.source, onStage: progress.update, storeConnections: 2 },
             ),
           );
           progress.stop();
