@@ -122,16 +122,24 @@ describe('SQL Server errors, raised by the live endpoint and translated', { skip
 
   it('when a statement outlasts requestTimeout, then 504 statement_timeout and the connection still serves', async () => {
     const quick = mssqlKnex(url, { statementTimeoutMs: 300 });
+    const holder = mssqlKnex(url);
+    const pool = holder.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
+    const held = await pool.acquireConnection();
+    const run = (text: string) => dialect.run(held, { text, values: [], name: undefined });
     try {
-      // A long cross join rather than WAITFOR, which Babelfish does not run.
-      const err = await failure(`SELECT count_big(*) AS [n] FROM sys.objects a, sys.objects b, sys.objects c, sys.objects d`, [], quick);
+      // Waiting on a row lock another session holds: slow on any machine (Babelfish does not run WAITFOR).
+      await run(dialect.transaction.begin);
+      await run(`UPDATE [dbo].[STOCK] SET [QTY] = [QTY] WHERE [SKU] = 'S1'`);
+      const err = await failure(`UPDATE [dbo].[STOCK] SET [QTY] = [QTY] + 1 WHERE [SKU] = 'S1'`, [], quick);
       assert.equal((err as { code: string }).code, 'ETIMEOUT');
       const error = await translated(err);
       assert.equal(error.status, 504);
       assert.equal(error.code, 'statement_timeout');
       assert.deepEqual(await quick.raw('SELECT 1 AS [one]'), [{ one: 1 }]);
     } finally {
-      await quick.destroy();
+      await run(dialect.transaction.rollback).catch(() => undefined);
+      await pool.releaseConnection(held);
+      await Promise.all([quick.destroy(), holder.destroy()]);
     }
   });
 
