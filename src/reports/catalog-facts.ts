@@ -1,113 +1,27 @@
-// What the source database says about each reported table: size from its statistics, keys, foreign keys, and the
-// things that stop a table moving as it is (triggers, rules, partitions, view dependencies, unportable types).
+// What the source database says about each reported table, read through the source's dialect: size from its
+// statistics, keys, foreign keys, and the things that stop a table moving as it is (triggers, rules, partitions,
+// view dependencies, unportable types).
+import { relationKey, type RelationStatistics } from '../db/catalog.js';
 import type { DataSource } from '../db/sources.js';
 import type { TableRef } from '../openapi/resource.js';
 
-export interface CatalogFacts {
-  readonly kind: 'table' | 'view';
-  readonly estimatedRows: number | null;
-  readonly bytes: number | null;
-  readonly hasKey: boolean;
-  readonly triggers: readonly string[];
-  readonly rules: readonly string[];
-  readonly partitioned: boolean;
-  /** Views: the relations (schema.name) the view reads. */
-  readonly dependsOn: readonly string[];
-  /** `column type` of columns whose type has no portable equivalent in other databases. */
-  readonly unportable: readonly string[];
-  readonly foreignKeys: ReadonlyArray<{ columns: string[]; refSchema: string; refTable: string; refColumns: string[] }>;
-}
+export type CatalogFacts = RelationStatistics;
 
 export type CatalogResult = { readonly ok: true; readonly facts: ReadonlyMap<string, CatalogFacts> } | { readonly ok: false; readonly reason: string };
 
 /** `schema.name` as the facts are keyed. */
-export function tableKey(schema: string, name: string): string {
-  return `${schema}.${name}`;
-}
-
-// PostgreSQL-only types (or type families) that SQL Server, MySQL and the managed cloud databases lack or model
-// differently: moving them means a conversion, not a copy.
-const UNPORTABLE = new Set([
-  'money', 'inet', 'cidr', 'macaddr', 'macaddr8', 'tsvector', 'tsquery', 'point', 'line', 'lseg', 'box', 'path',
-  'polygon', 'circle', 'pg_lsn', 'txid_snapshot', 'pg_snapshot', 'int4range', 'int8range', 'numrange', 'tsrange',
-  'tstzrange', 'daterange', 'int4multirange', 'int8multirange', 'nummultirange', 'tsmultirange', 'tstzmultirange',
-  'datemultirange', 'hstore', 'ltree', 'geometry', 'geography', 'xml',
-]);
-
-interface Row {
-  schema: string;
-  name: string;
-  relkind: string;
-  estimated_rows: string | number | null;
-  bytes: string | number | null;
-  has_key: boolean;
-  triggers: string[] | null;
-  rules: string[] | null;
-  partitioned: boolean;
-  depends_on: string[] | null;
-  columns: Array<{ name: string; type: string; typtype: string; category: string; base: string }> | null;
-  foreign_keys: Array<{ columns: string[]; ref_schema: string; ref_table: string; ref_columns: string[] }> | null;
-}
+export const tableKey = relationKey;
 
 export async function catalogFacts(source: DataSource, tables: readonly TableRef[]): Promise<CatalogResult> {
-  if (source.dialect.name !== 'postgres') return { ok: false, reason: `no catalog reader for the ${source.dialect.name} dialect yet` };
   const schema = source.config.defaultSchema ?? source.dialect.defaultSchema;
-  const wanted = tables.map((t) => tableKey(t.schema ?? schema, t.name));
   try {
-    const result = (await source.db.raw(
-      `select n.nspname as schema, c.relname as name, c.relkind,
-              case when c.reltuples >= 0 then c.reltuples::bigint end as estimated_rows,
-              case when c.relkind in ('r', 'p', 'm') then pg_total_relation_size(c.oid) end as bytes,
-              exists (select 1 from pg_index i where i.indrelid = c.oid and (i.indisprimary or i.indisunique)) as has_key,
-              array(select t.tgname::text from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal order by 1) as triggers,
-              array(select r.rulename::text from pg_rewrite r where r.ev_class = c.oid and r.rulename <> '_RETURN' order by 1) as rules,
-              (c.relkind = 'p' or exists (select 1 from pg_inherits h where h.inhparent = c.oid)) as partitioned,
-              array(select distinct dn.nspname || '.' || dc.relname
-                      from pg_rewrite r
-                      join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
-                      join pg_class dc on dc.oid = d.refobjid
-                      join pg_namespace dn on dn.oid = dc.relnamespace
-                     where r.ev_class = c.oid and c.relkind in ('v', 'm') and dc.oid <> c.oid order by 1) as depends_on,
-              (select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-                                                 'typtype', t.typtype, 'category', t.typcategory, 'base', t.typname) order by a.attnum)
-                 from pg_attribute a join pg_type t on t.oid = a.atttypid
-                where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped) as columns,
-              (select json_agg(json_build_object(
-                        'columns', array(select att.attname from unnest(con.conkey) with ordinality k(attnum, ord)
-                                           join pg_attribute att on att.attrelid = con.conrelid and att.attnum = k.attnum order by k.ord),
-                        'ref_schema', rn.nspname, 'ref_table', rc.relname,
-                        'ref_columns', array(select att.attname from unnest(con.confkey) with ordinality k(attnum, ord)
-                                               join pg_attribute att on att.attrelid = con.confrelid and att.attnum = k.attnum order by k.ord)))
-                 from pg_constraint con join pg_class rc on rc.oid = con.confrelid join pg_namespace rn on rn.oid = rc.relnamespace
-                where con.conrelid = c.oid and con.contype = 'f') as foreign_keys
-         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname || '.' || c.relname = any(?) and c.relkind in ('r', 'p', 'v', 'm', 'f')`,
-      [wanted],
-    )) as { rows: Row[] };
-    const facts = new Map<string, CatalogFacts>();
-    for (const r of result.rows) {
-      facts.set(tableKey(r.schema, r.name), {
-        kind: r.relkind === 'v' || r.relkind === 'm' ? 'view' : 'table',
-        estimatedRows: r.estimated_rows === null ? null : Number(r.estimated_rows),
-        bytes: r.bytes === null ? null : Number(r.bytes),
-        hasKey: r.has_key,
-        triggers: r.triggers ?? [],
-        rules: r.rules ?? [],
-        partitioned: r.partitioned,
-        dependsOn: r.depends_on ?? [],
-        unportable: (r.columns ?? []).filter(isUnportable).map((c) => `${c.name} ${c.type}`),
-        foreignKeys: (r.foreign_keys ?? []).map((f) => ({ columns: f.columns, refSchema: f.ref_schema, refTable: f.ref_table, refColumns: f.ref_columns })),
-      });
-    }
+    const facts = await source.dialect.statistics(
+      source.db,
+      tables.map((t) => ({ schema: t.schema ?? schema, name: t.name })),
+    );
     return { ok: true, facts };
   } catch (err) {
     // A source that is down must not sink the whole report: its tables say their facts are unknown.
     return { ok: false, reason: `the ${source.name} database could not be read (${(err as { code?: string }).code ?? 'error'})` };
   }
-}
-
-function isUnportable(c: { type: string; typtype: string; category: string; base?: string }): boolean {
-  // Arrays, ranges, composite and enum-free user types: no portable column type to map them to.
-  if (c.category === 'A' || c.typtype === 'r' || c.typtype === 'm' || c.typtype === 'c') return true;
-  return UNPORTABLE.has(c.base ?? c.type);
 }

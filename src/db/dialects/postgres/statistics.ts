@@ -8,7 +8,8 @@ import { relationKey, type RelationName, type RelationStatistics } from '../../c
 const UNPORTABLE = new Set([
   'money', 'inet', 'cidr', 'macaddr', 'macaddr8', 'tsvector', 'tsquery', 'point', 'line', 'lseg', 'box', 'path',
   'polygon', 'circle', 'pg_lsn', 'txid_snapshot', 'pg_snapshot', 'int4range', 'int8range', 'numrange', 'tsrange',
-  'tstzrange', 'daterange', 'hstore', 'ltree', 'geometry', 'geography', 'xml',
+  'tstzrange', 'daterange', 'int4multirange', 'int8multirange', 'nummultirange', 'tsmultirange', 'tstzmultirange',
+  'datemultirange', 'hstore', 'ltree', 'geometry', 'geography', 'xml',
 ]);
 
 interface Row {
@@ -22,7 +23,7 @@ interface Row {
   rules: string[] | null;
   partitioned: boolean;
   depends_on: string[] | null;
-  columns: Array<{ name: string; type: string; base: string; typtype: string }> | null;
+  columns: Array<{ name: string; type: string; base: string; typtype: string; category: string }> | null;
   foreign_keys: Array<{ name: string; columns: string[]; ref_schema: string; ref_table: string; ref_columns: string[] }> | null;
 }
 
@@ -45,7 +46,7 @@ export async function postgresStatistics(db: Knex, relations: readonly RelationN
                     join pg_namespace dn on dn.oid = dc.relnamespace
                    where r.ev_class = c.oid and c.relkind in ('v', 'm') and dc.oid <> c.oid order by 1) as depends_on,
             (select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-                                               'base', t.typname, 'typtype', t.typtype) order by a.attnum)
+                                               'base', t.typname, 'typtype', t.typtype, 'category', t.typcategory) order by a.attnum)
                from pg_attribute a join pg_type t on t.oid = a.atttypid
               where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped) as columns,
             (select json_agg(json_build_object(
@@ -73,7 +74,7 @@ export async function postgresStatistics(db: Knex, relations: readonly RelationN
       rules: r.rules ?? [],
       partitioned: r.partitioned,
       dependsOn: r.depends_on ?? [],
-      unportable: (r.columns ?? []).filter((c) => UNPORTABLE.has(c.base) || c.typtype === 'r' || c.typtype === 'm').map((c) => `${c.name} ${c.type}`),
+      unportable: (r.columns ?? []).filter(isUnportable).map((c) => `${c.name} ${c.type}`),
       foreignKeys: (r.foreign_keys ?? []).map((f) => ({
         name: f.name,
         columns: f.columns,
@@ -84,4 +85,10 @@ export async function postgresStatistics(db: Knex, relations: readonly RelationN
     });
   }
   return out;
+}
+
+function isUnportable(c: { typtype: string; category: string; base: string }): boolean {
+  // Arrays, ranges, multiranges and composite types: no portable column type to map them to.
+  if (c.category === 'A' || c.typtype === 'r' || c.typtype === 'm' || c.typtype === 'c') return true;
+  return UNPORTABLE.has(c.base);
 }
