@@ -190,7 +190,8 @@ class LocalPostgres implements PgServer {
       } finally {
         await client.end().catch(() => {});
       }
-      await sleep(100);
+      // Often: start() resolving is how tests time "the store accepts connections again".
+      await sleep(25);
     }
     child.kill('SIGKILL');
     await waitForExit(child, STOP_TIMEOUT_MS);
