@@ -65,7 +65,7 @@ export interface CycleFigures {
   /** Answers that arrived from the store's return to the next stop. */
   readonly answered: number;
   /** Of them, not 2xx. */
-  readonly refused: number;
+  readonly refused: readonly LoadAnswer[];
   /** From the store accepting connections to the last answer that was not 2xx (0: none). */
   readonly backToAll2xxMs: number;
   /** Answers not 2xx that arrived `recoveryMs` or more after the store accepted connections. */
@@ -106,7 +106,7 @@ export async function restartFigures(
     return {
       how: w.how,
       answered: after.length,
-      refused: refused.length,
+      refused,
       backToAll2xxMs: refused.length === 0 ? 0 : Math.max(...refused.map((a) => a.at)) - w.acceptingAt,
       lateFailures: refused.filter((a) => a.at >= w.acceptingAt + recoveryMs),
     };
