@@ -33,6 +33,7 @@ export async function soakPhase(cli: string, dir: string, s: SoakSettings): Prom
     let soak: LoadResult;
     let capacity: LoadResult;
     let rate: number;
+    let after: LoadResult;
     const samples: Array<{ at: number; rssMb: number }> = [];
     const loadBefore = loadAverage();
     try {
@@ -45,19 +46,36 @@ export async function soakPhase(cli: string, dir: string, s: SoakSettings): Prom
       );
       const pid = child.pid!;
       const started = Date.now();
+      // Per minute: the rate held and its mean latency (a load whose connections are all busy runs flat out, at the
+      // capacity the host leaves it then), RSS and the host's load.
+      let answered = 0;
+      let latencyMs = 0;
+      let tickAt = started;
       const sampler = setInterval(() => {
         const rssMb = rss(pid);
         if (rssMb !== undefined) samples.push({ at: (Date.now() - started) / 1000, rssMb });
         if (samples.length % Math.max(1, Math.round(60 / s.sampleS)) === 0) {
-          console.log(`  ${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s: RSS ${rssMb?.toFixed(1)} MB, ${loadAverage()}`);
+          const now = Date.now();
+          console.log(
+            `  ${String(Math.round((now - started) / 1000)).padStart(4)} s: ${(answered / ((now - tickAt) / 1000)).toFixed(0)} req/s, ` +
+              `mean latency ${(latencyMs / Math.max(1, answered)).toFixed(1)} ms, RSS ${rssMb?.toFixed(1)} MB, ${loadAverage()}`,
+          );
+          answered = 0;
+          latencyMs = 0;
+          tickAt = now;
         }
       }, s.sampleS * 1000);
-      soak = await load(url, s, s.soakS, rate).finally(() => clearInterval(sampler));
+      soak = await load(url, s, s.soakS, rate, (ms) => {
+        answered += 1;
+        latencyMs += ms;
+      }).finally(() => clearInterval(sampler));
+      // Measured again: on a shared host the capacity left to the gateway drifts.
+      after = await load(url, s, s.capacityS, undefined);
     } finally {
       await stopGatewayProcess(child, 'SIGTERM');
     }
     const verified = await auditVerify(cli, configFile);
-    return report(s, capacity.rps, rate, soak, samples, await auditCounts(dbs.storeDb), verified);
+    return report(s, { before: capacity.rps, after: after.rps }, rate, soak, samples, await auditCounts(dbs.storeDb), verified);
   } finally {
     await dbs.destroy();
   }
@@ -72,9 +90,9 @@ interface LoadResult {
   readonly statuses: Record<string, number>;
 }
 
-async function load(url: string, s: SoakSettings, seconds: number, overallRate: number | undefined): Promise<LoadResult> {
+async function load(url: string, s: SoakSettings, seconds: number, overallRate: number | undefined, onResponse?: (ms: number) => void): Promise<LoadResult> {
   let n = 0;
-  const result = await autocannon({
+  const options: autocannon.Options = {
     url,
     connections: s.connections,
     duration: seconds,
@@ -92,6 +110,11 @@ async function load(url: string, s: SoakSettings, seconds: number, overallRate: 
         },
       },
     ],
+  };
+  // The callback form returns the instance, whose answers are counted as they come.
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (err: unknown, res: autocannon.Result) => (err ? reject(err as Error) : resolve(res)));
+    if (onResponse) instance.on('response', (_client, _status, _bytes, ms) => onResponse(ms));
   });
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = (stat as { count: number }).count;
@@ -127,7 +150,7 @@ async function auditCounts(storeDb: Knex): Promise<{ events: number; checkpoints
 
 function report(
   s: SoakSettings,
-  capacity: number,
+  capacity: { before: number; after: number },
   rate: number,
   soak: LoadResult,
   samples: ReadonlyArray<{ at: number; rssMb: number }>,
@@ -140,10 +163,18 @@ function report(
   const max = Math.max(...warm.map((x) => x.rssMb));
   const slope = trend(warm);
   const bad = soak.non2xx + soak.errors + soak.timeouts;
+  const held = soak.rps / capacity.before;
+  // Held within 5% of the share asked for, or the load ran flat out because the host gave the gateway less than before.
+  const shareHeld = soak.rps >= rate * 0.95;
   console.log(
-    `\nSoak: ${s.soakS} s at ${rate} req/s (${(s.share * 100).toFixed(0)}% of ${capacity.toFixed(0)} req/s measured), ${s.connections} connections, ` +
+    `\nSoak: ${s.soakS} s at ${rate} req/s offered (${(s.share * 100).toFixed(0)}% of ${capacity.before.toFixed(0)} req/s measured before; ` +
+      `${capacity.after.toFixed(0)} req/s measured after), ${s.connections} connections, ` +
       `${(s.writes * 100).toFixed(0)}% writes, strict audit; data and audit store on PostgreSQL servers of their own with durable commits ` +
       `(fsync, synchronous_commit, full_page_writes on); at the end ${loadAverage()}`,
+  );
+  console.log(
+    `  held ${soak.rps.toFixed(0)} req/s: ${(held * 100).toFixed(0)}% of the capacity before, ${((soak.rps / capacity.after) * 100).toFixed(0)}% of the capacity ` +
+      `after [the offered rate held: ${shareHeld ? 'yes' : 'NO, the load ran flat out at what the host left the gateway'}]`,
   );
   console.log(
     `  answers: ${soak.requests} at ${soak.rps.toFixed(0)} req/s; non-2xx ${soak.non2xx}, errors ${soak.errors}, timeouts ${soak.timeouts} ` +
