@@ -174,7 +174,9 @@ async function fillStore(url: string, operations: ReadonlyArray<{ operationId: s
                                                  'bindings', json_build_array(h % 1000, 101), 'rows', h % 50, 'durationMs', 1.5, 'error', null)),
               json_build_object('columns', json_build_object('select', json_build_array('id', 'name', 'email'), 'filter', json_build_array('id'), 'order', json_build_array('id')),
                                 'bytesOut', 200 + h % 4000),
-              md5(g::text) || md5((g + 1)::text), md5((g + 2)::text) || md5((g + 3)::text)
+              md5(g::text) || md5((g + 1)::text), md5((g + 2)::text) || md5((g + 3)::text),
+              -- The writer's copies of detail.bytesOut and detail.columns (bytes_out, column_usage).
+              200 + h % 4000, '{"select":["id","name","email"],"filter":["id"],"order":["id"]}'::json
          from (select g, c, h, ri, (?::text[])[ri + 1] as res,
                       now() - interval '30 days' + g * (interval '30 days' / ?) as ts,
                       h % 10 = 0 and c % 4 = 3 as w, h % 97 = 0 as den, h % 211 = 0 as err,

@@ -84,6 +84,7 @@ type Rows = (text: string, values?: unknown[]) => Promise<Array<Record<string, u
  */
 export async function aggregateStore(db: Knex, options: AggregateOptions): Promise<StoreAggregates> {
   await assertAuditLog(db);
+  const facts = await detailFacts(db);
   const pool = db.client as unknown as PooledClient;
   const pg = pool.config.client === 'pg';
   const lanes = pg ? Math.max(1, Math.min(2, options.connections ?? 1)) : 1;
@@ -108,7 +109,7 @@ export async function aggregateStore(db: Knex, options: AggregateOptions): Promi
           String(options.statementTimeoutMs),
         ]);
       }
-      const result = await aggregate(sessions[0]!, sessions[1], options);
+      const result = await aggregate(sessions[0]!, sessions[1], options, facts);
       for (const rows of begun) await rows('commit');
       return result;
     } catch (err) {
@@ -118,6 +119,28 @@ export async function aggregateStore(db: Knex, options: AggregateOptions): Promi
   } finally {
     for (const connection of connections) await pool.releaseConnection(connection);
   }
+}
+
+/** SQL for the two facts the row pass reads besides the event's own columns. */
+interface DetailFacts {
+  readonly bytes: string;
+  readonly cols: string;
+}
+
+/**
+ * Bytes out and column usage come from their own columns, written with each event since the migration
+ * 20261208000000_report_event_columns; for events stored before it (null there), from the json `detail`, which only
+ * those rows pay to parse. A store not migrated that far has only `detail`.
+ */
+async function detailFacts(db: Knex): Promise<DetailFacts> {
+  const found = (await db.raw(
+    `select count(*)::int as n from pg_attribute
+      where attrelid = to_regclass(?) and attname in ('bytes_out', 'column_usage') and not attisdropped`,
+    [EVENTS_TABLE],
+  )) as { rows: Array<{ n: number }> };
+  return Number(found.rows[0]?.n) === 2
+    ? { bytes: `coalesce(bytes_out, (detail->>'bytesOut')::bigint)`, cols: `coalesce(column_usage::text, (detail->'columns')::text)` }
+    : { bytes: `(detail->>'bytesOut')::bigint`, cols: `(detail->'columns')::text` };
 }
 
 /** Above this many events, co-access is counted over a sample of the minutes (every n-th minute, all its events). */
@@ -130,7 +153,7 @@ const EPOCH = `round(date_part('epoch', occurred_at))::bigint`;
  * The row pass first on `rows`; the index-only aggregates are a queue that each connection takes from when free (on
  * `other` from the start, on `rows` after its pass), or after the pass on `rows` alone.
  */
-async function aggregate(rows: Rows, other: Rows | undefined, options: AggregateOptions): Promise<StoreAggregates> {
+async function aggregate(rows: Rows, other: Rows | undefined, options: AggregateOptions, facts: DetailFacts): Promise<StoreAggregates> {
   const values: unknown[] = [options.window.from.toISOString(), options.window.to.toISOString()];
   if (options.resources) values.push([...options.resources]);
   const where = `occurred_at >= $1::timestamptz and occurred_at < $2::timestamptz and kind = 'request'
@@ -138,15 +161,15 @@ async function aggregate(rows: Rows, other: Rows | undefined, options: Aggregate
   // Each metric is its own GROUP BY over the window's request events. All but the first read only the report's
   // covering index (resource, occurred_at, then zone, outcome, latency, principal and address), as index-only scans:
   // a seventh of the table's bytes, and already in table order for the percentiles. The first is the one pass over
-  // the rows themselves, for what only the json `detail` holds: bytes out and, of successful requests, the columns
-  // used. It groups by the recorded columns text as well (requests repeat a handful of column choices), so the rows
-  // are read once for both, and the two are split apart here.
+  // the rows themselves, for what the index does not carry: method, operation, rows, bytes out and, of successful
+  // requests, the columns used. It groups by the recorded columns text as well (requests repeat a handful of column
+  // choices), so the rows are read once for both, and the two are split apart here.
   const rowPass = async (): Promise<ReturnType<typeof splitTraffic>> =>
     splitTraffic(
       await rows(
         `select resource as r, zone as z, method as m, operation_id as op, outcome as o,
-                case when outcome = 'success' then (detail->'columns')::text end as cols, count(*) as requests,
-                sum(row_count) as rows, sum((detail->>'bytesOut')::bigint) as bytes, min(occurred_at) as first, max(occurred_at) as last
+                case when outcome = 'success' then ${facts.cols} end as cols, count(*) as requests,
+                sum(row_count) as rows, sum(${facts.bytes}) as bytes, min(occurred_at) as first, max(occurred_at) as last
            from ${EVENTS_TABLE} where ${where} group by 1, 2, 3, 4, 5, 6`,
         values,
       ),
