@@ -56,8 +56,9 @@ export function registerReport(program: Command): void {
               // The contract loads while the store aggregates, without the OpenAPI schema check: the report reads only
               // its bindings and entity schemas.
               { store: store.db, sources, operations: async () => (await loadSpecModel(config.spec)).operations, config },
-              // This process has the store to itself: two connections, the row pass beside the index-only aggregates.
-              { window, source: opts.source, onStage: progress.update, storeConnections: 2 },
+              // This process has the store to itself: up to four connections (as many as its pool holds), the row pass
+              // beside the index-only aggregates.
+              { window, source: opts.source, onStage: progress.update, storeConnections: 4 },
             ),
           );
           progress.stop();
