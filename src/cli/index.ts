@@ -1,16 +1,22 @@
 #!/usr/bin/env node
 // The `gatehouse` command line: one file per command under commands/, registered here.
 import { Command, Help, type Option } from 'commander';
-import { registerAudit } from './commands/audit.js';
-import { registerCheck } from './commands/check.js';
-import { registerConfig } from './commands/config.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDns } from './commands/dns.js';
-import { registerInit } from './commands/init.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerReport } from './commands/report.js';
-import { registerServe } from './commands/serve.js';
-import { registerToken } from './commands/token.js';
+
+// Each command's module, loaded only when it is the one asked for: `gatehouse report` need not load the gateway, and
+// the modules of every command together cost a large share of a short command's time. Help and unknown commands
+// load them all (the overview lists every command; commander suggests the closest name).
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  init: async () => (await import('./commands/init.js')).registerInit,
+  check: async () => (await import('./commands/check.js')).registerCheck,
+  token: async () => (await import('./commands/token.js')).registerToken,
+  migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  config: async () => (await import('./commands/config.js')).registerConfig,
+  dns: async () => (await import('./commands/dns.js')).registerDns,
+  report: async () => (await import('./commands/report.js')).registerReport,
+};
 
 const program = new Command()
   .name('gatehouse')
@@ -26,15 +32,8 @@ const program = new Command()
   // Usage errors (unknown option, bad option value) exit 2, like every other bad-input error of ours.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
-registerServe(program);
-registerDemo(program);
-registerInit(program);
-registerCheck(program);
-registerToken(program);
-registerMigrate(program);
-registerAudit(program);
-registerConfig(program);
-registerDns(program);
-registerReport(program);
+const named = process.argv[2];
+const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
 
 await program.parseAsync(process.argv);
