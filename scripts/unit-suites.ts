@@ -19,6 +19,7 @@ export const UNIT_SUITES: readonly string[] = [
   'test/ratelimit-memory.test.ts',
   'test/report-recommend.test.ts',
   'test/security-docs.test.ts',
+  'test/spec-parse.test.ts',
   'test/sql-dialects.test.ts',
   'test/type-parsers.test.ts',
   'test/validators-formats.test.ts',

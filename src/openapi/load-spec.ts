@@ -1,11 +1,11 @@
 // Loads and validates the OpenAPI 3.1 document and builds the resources and operations its bindings declare.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { CORE_SCHEMA, load } from 'js-yaml-v4';
 import { SpecError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { checkDocument } from './check-document.js';
 import { dereferenceSchema, follow } from './json-pointer.js';
+import { parseContract } from './parse-contract.js';
 import type { ColumnKind, JsonSchema, Operation, OperationKind, Resource, ResourceColumn } from './resource.js';
 
 export interface LoadedSpec {
@@ -46,48 +46,27 @@ const ITEM_KINDS: Partial<Record<Method, OperationKind>> = {
 const BINDING_KEYS = new Set(['source', 'table', 'schema', 'key', 'model', 'readOnly', 'writable', 'mutableKey']);
 
 export async function loadSpecFile(file: string): Promise<LoadedSpec> {
-  const source = { text: await readContract(file) };
+  const { document, sha256 } = await readParsed(file);
+  return loadChecked(document, sha256);
+}
+
+/** The parsed document and the hash of the file; the file's bytes are let go before the document is checked. */
+async function readParsed(file: string): Promise<{ document: unknown; sha256: string }> {
+  const bytes = await readContract(file);
   // Hashed as read: a JSON text of the parsed document would be another 16 MB string on the 1,000-table contract.
-  const sha256 = createHash('sha256').update(source.text).digest('hex');
-  return loadChecked(parseContract(file, source), sha256);
-}
-
-async function readContract(file: string): Promise<string> {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new SpecError([`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
-  }
-}
-
-/**
- * The parsed document. The text (22 MB in memory for the 11 MB YAML bench contract, which one non-Latin-1 character
- * makes a two-byte string) is taken out of `source`, so that nothing holds it once it is parsed.
- */
-function parseContract(file: string, source: { text: string }): unknown {
-  const { text } = source;
-  source.text = '';
-  try {
-    // js-yaml 4 with the YAML 1.2 core schema (as the `yaml` package reads it): on a 1,000-table contract it parses in a
-    // fifth of the time and memory the `yaml` package spends on a document model we do not use, and js-yaml 5, which
-    // first lays the whole document out as a list of events, peaks 100 MB higher. JSON is YAML, but JSON.parse reads it
-    // ten times faster still.
-    return /^\s*[{[]/.test(text) ? parseJsonOrYaml(text) : parseYaml(text);
+    return { document: parseContract(bytes), sha256 };
   } catch (err) {
     throw new SpecError([`${file} is neither YAML nor JSON: ${(err as Error).message}`]);
   }
 }
 
-function parseYaml(text: string): unknown {
-  return load(text, { schema: CORE_SCHEMA });
-}
-
-function parseJsonOrYaml(text: string): unknown {
+async function readContract(file: string): Promise<Buffer> {
   try {
-    return JSON.parse(text);
-  } catch {
-    // Flow-style YAML also starts with a brace.
-    return parseYaml(text);
+    return await readFile(file);
+  } catch (err) {
+    throw new SpecError([`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
 }
 
