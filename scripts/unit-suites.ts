@@ -5,6 +5,7 @@ export const UNIT_SUITES: readonly string[] = [
   'test/auth-header.test.ts',
   'test/auth-tokens.test.ts',
   'test/config-load.test.ts',
+  'test/generated-validators.test.ts',
   'test/grammar-cursor.test.ts',
   'test/grammar-parse-read.test.ts',
   'test/grammar-planner.test.ts',
