@@ -194,15 +194,19 @@ function put(out: Record<string, unknown>, key: string, value: unknown): void {
   out[key] = value;
 }
 
-/**
- * Text from which the core schema could read a number JSON cannot carry (infinity, not-a-number, an overflowing
- * exponent or run of digits, negative zero). Most pieces have none, and are copied without looking at every value.
- */
-const MAYBE_NOT_JSON = /\.(?:inf|nan)|-\.?0|\d[eE][-+]?\d{3}|[0-9a-f_]{250}/i;
+/** Text from which the core schema reads negative zero (`-0`, `-0.0`, `-.0`, ...), which JSON writes as 0. */
+const MAYBE_NEGATIVE_ZERO = /-\.?0/;
+/** A null in JSON text: what JSON writes for infinity and not-a-number (and for YAML's own nulls). */
+const NULL_VALUE = /[:[,]null[,}\]]/;
 
-/** A copy through JSON (compact objects, strings of their own), unless a number JSON cannot carry is in it. */
+/**
+ * A copy through JSON (compact objects, strings of their own), unless a number JSON cannot carry is in it. Most pieces
+ * can hold none, which their text and their JSON show without looking at every value.
+ */
 function compactCopy(node: Record<string, unknown>, text: string): Record<string, unknown> {
-  return !MAYBE_NOT_JSON.test(text) || jsonSafe(node) ? (JSON.parse(JSON.stringify(node)) as Record<string, unknown>) : node;
+  const json = JSON.stringify(node);
+  if ((MAYBE_NEGATIVE_ZERO.test(text) || NULL_VALUE.test(json)) && !jsonSafe(node)) return node;
+  return JSON.parse(json) as Record<string, unknown>;
 }
 
 function jsonSafe(node: unknown): boolean {
