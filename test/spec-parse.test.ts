@@ -5,11 +5,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { dump } from 'js-yaml';
 import { CORE_SCHEMA, load } from 'js-yaml-v4';
 import YAML from 'yaml';
 import { SpecError } from '../src/errors/app-error.js';
 import { loadSpecFile } from '../src/openapi/load-spec.js';
 import { parseContract, readInPieces, type PieceSizes } from '../src/openapi/parse-contract.js';
+import { blockYamlToJson } from '../src/openapi/yaml-block-json.js';
 import { ERP_SPEC, projectRoot } from './support/project.js';
 
 /** Every entry read on its own and every mapping split: the most pieces a document can be cut into. */
@@ -108,6 +110,86 @@ describe('reading the contract in pieces', () => {
 
   it('when the contract is JSON, then JSON.parse reads it', () => {
     assert.deepEqual(parseContract(Buffer.from(' {"openapi": "3.1.0", "paths": {"/a": {"x": [1, 2]}}}')), { openapi: '3.1.0', paths: { '/a': { x: [1, 2] } } });
+  });
+});
+
+/** The fast path says nothing, or exactly what js-yaml says; where js-yaml refuses the text, it says nothing. */
+function assertFastPathAgrees(text: string): void {
+  const json = blockYamlToJson(text);
+  if (json === undefined) return;
+  const want = expected(text);
+  assert.ok('document' in want, `js-yaml refuses this text, but the fast path read it as ${json}:\n${text}`);
+  assert.deepEqual(JSON.parse(json), want.document, text);
+}
+
+/** A small deterministic generator (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ['id', 'name', '200', '4XX', '-1', '0x1F', '1e3', '.5', '-.inf', '.NaN', 'null', '~', 'True', 'FALSE', 'yes', 'a: b', 'a:b', 'x #y', 'x#y',
+  "it's", '"q"', '- a', '-a', '? k', ':x', '#c', '&a', '*a', '!t', '|', '>', '[1]', '{}', '[]', '', ' lead', 'trail ', 'ü €', '東京', '%p', '@x', '`b`', '0', '00', '+1', '1_000', '0o17', '12:30'];
+
+function randomValue(next: () => number, depth: number): unknown {
+  const pick = next();
+  if (depth > 3 || pick < 0.45) {
+    const kind = Math.floor(next() * 5);
+    if (kind === 0) return Math.floor(next() * 2000) - 1000;
+    if (kind === 1) return next() < 0.5;
+    if (kind === 2) return null;
+    return WORDS[Math.floor(next() * WORDS.length)]!;
+  }
+  if (pick < 0.7) return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+  return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, () => [WORDS[Math.floor(next() * WORDS.length)]!, randomValue(next, depth + 1)]));
+}
+
+describe('the fast path for plain block YAML', () => {
+  it('when the contract is what gatehouse init writes, then its paths and schemas take the fast path', async () => {
+    const text = await readFile(ERP_SPEC, 'utf8');
+    const doc = whole(text) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    // As init writes a document (src/init/serialize-document.ts).
+    const piece = dump({ paths: doc.paths, components: { schemas: doc.components.schemas } }, { noRefs: true, lineWidth: -1 });
+    const json = blockYamlToJson(piece);
+    assert.ok(json !== undefined, 'the generated paths and schemas are in the plain subset');
+    assert.deepEqual(JSON.parse(json), whole(piece));
+  });
+
+  it('when the document has tricky constructs, then the fast path says nothing or what js-yaml says', () => {
+    for (const text of Object.values(TRICKY)) assertFastPathAgrees(text);
+  });
+
+  it('when random documents are written by the yaml package, then the fast path reads them as js-yaml does', () => {
+    const next = random(17);
+    let read = 0;
+    for (let round = 0; round < 3000; round += 1) {
+      const value = { root: randomValue(next, 0), other: randomValue(next, 0) };
+      const text = next() < 0.5 ? YAML.stringify(value, { indentSeq: next() < 0.5, indent: next() < 0.7 ? 2 : 4 }) : dump(value, { noRefs: true, lineWidth: -1 });
+      assertFastPathAgrees(text);
+      if (blockYamlToJson(text) !== undefined) read += 1;
+    }
+    assert.ok(read > 2000, `the fast path read ${read} of 3000 documents`);
+  });
+
+  it('when documents are damaged at random, then the fast path never reads one differently from js-yaml', () => {
+    const next = random(29);
+    const inserts = [':', ': ', ' #', '#', "'", "''", '-', '- ', ' ', '  ', '\n', '\n  ', '\n- ', 'x: ', '[', '{', '&a ', '*a', '!', '|', '"', '\\', '\\x41', '\\u00e9', '?', '\r', '\t'];
+    for (let round = 0; round < Number(process.env.FUZZ_ROUNDS ?? 4000); round += 1) {
+      const value = { root: randomValue(next, 0) };
+      const text = next() < 0.5 ? YAML.stringify(value) : dump(value, { noRefs: true, lineWidth: -1 });
+      let damaged = text;
+      for (let k = 0; k < 1 + Math.floor(next() * 3); k += 1) {
+        const at = Math.floor(next() * (damaged.length + 1));
+        const cut = next() < 0.3 ? 1 : 0;
+        damaged = damaged.slice(0, at) + inserts[Math.floor(next() * inserts.length)]! + damaged.slice(at + cut);
+      }
+      assertFastPathAgrees(damaged);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // The contract's bytes → the document: JSON.parse for JSON, else js-yaml 4 (YAML 1.2 core schema), a large block
 // document read one piece at a time.
 import { CORE_SCHEMA, load } from 'js-yaml-v4';
+import { blockYamlToJson } from './yaml-block-json.js';
 
 /**
  * The document the contract's bytes hold, as js-yaml 4 reads the whole text with the YAML 1.2 core schema (as the `yaml`
@@ -145,9 +146,7 @@ function readMapping(lines: Lines, sizes: PieceSizes, from: number, until: numbe
   const flush = (end: number): void => {
     if (piece === -1) return;
     const text = lines.text(piece, end);
-    const parsed = parseYaml(text, MAX_DEPTH - level);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new NotInPieces();
-    const compact = compactCopy(parsed as Record<string, unknown>, text);
+    const compact = readPiece(text, MAX_DEPTH - level);
     for (const key of Object.keys(compact)) put(out, key, compact[key]);
     piece = -1;
   };
@@ -167,6 +166,18 @@ function readMapping(lines: Lines, sizes: PieceSizes, from: number, until: numbe
   });
   flush(to);
   return out;
+}
+
+/**
+ * One piece: plain block YAML straight to JSON text for JSON.parse (yaml-block-json.ts), anything else through js-yaml
+ * and then JSON.
+ */
+function readPiece(text: string, maxDepth: number): Record<string, unknown> {
+  const json = blockYamlToJson(text, maxDepth);
+  if (json !== undefined) return JSON.parse(json) as Record<string, unknown>;
+  const parsed = parseYaml(text, maxDepth);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new NotInPieces();
+  return compactCopy(parsed as Record<string, unknown>, text);
 }
 
 /** The indentation of the entry's value when it is a block mapping on the lines after a bare `key:`; else undefined. */
