@@ -329,6 +329,7 @@ function kindOf(prop: JsonSchema): { kind: ColumnKind; nullable: boolean } {
   return { kind, nullable };
 }
 
+/** The binding with its keys in one order (code-unit order: localeCompare cost tens of milliseconds on 1,000 tables). */
 function sortKeys(value: Binding): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
