@@ -1,13 +1,11 @@
 // Request validators from the entity schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses): checked at start-up, each
 // compiled once, on its first use.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { meta as generatedMeta } from '../generated/json-schema-validator.js';
 import type { JsonSchema, Resource, ResourceColumn } from './resource.js';
 
 type AddFormats = (ajv: Ajv2020) => Ajv2020;
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
 export interface FieldProblem {
   readonly pointer: string;
@@ -40,18 +38,8 @@ export interface ValidatorFactory {
 const validateMeta = generatedMeta as unknown as ValidateFunction;
 
 export function createValidatorFactory(): ValidatorFactory {
-  // The schemas it compiles were all judged at start-up (check), against the meta-schema compiled ahead of time: ajv
-  // need not compile the meta-schema again (0.1 s) on the first request that compiles one.
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, validateSchema: false });
-  addFormats(ajv);
-  // OpenAPI-style formats used by generated documents; precision-preserving numbers travel as strings.
-  ajv.addFormat('decimal', /^-?(?:\d+\.?\d*|\.\d+)$/);
-  ajv.addFormat('int64', { type: 'string', validate: (s: string) => /^-?\d{1,19}$/.test(s) });
-  ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
-  // Legacy `timestamp` / `time` columns (no time zone) read back without an offset; what a client read it
-  // must be able to write back, so the offset is optional here (the calendar and clock are still checked).
-  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
-  ajv.addFormat('time', { type: 'string', validate: (s: string) => TIME.test(s) && validClock(s) });
+  let instance: Ajv2020 | undefined;
+  const ajv = (): Ajv2020 => (instance ??= createAjv());
   const cache = new Map<Resource, ResourceValidators>();
   return {
     check(resources) {
@@ -81,19 +69,42 @@ export function createValidatorFactory(): ValidatorFactory {
   };
 }
 
-function compileResource(ajv: Ajv2020, resource: Resource): ResourceValidators {
+/**
+ * The ajv that compiles request validators, made (and ajv's compiler loaded, 50 ms and a few megabytes) when the first
+ * one is compiled, on a request: start-up judges schemas with the meta-schema compiled ahead of time. The schemas it
+ * compiles were all judged then, so it need not check them against the meta-schema again.
+ */
+function createAjv(): Ajv2020 {
+  const load = createRequire(import.meta.url);
+  const { Ajv2020: Ajv } = load('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const formats = load('ajv-formats') as { default?: AddFormats } & AddFormats;
+  const addFormats = formats.default ?? formats;
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, validateSchema: false });
+  addFormats(ajv);
+  // OpenAPI-style formats used by generated documents; precision-preserving numbers travel as strings.
+  ajv.addFormat('decimal', /^-?(?:\d+\.?\d*|\.\d+)$/);
+  ajv.addFormat('int64', { type: 'string', validate: (s: string) => /^-?\d{1,19}$/.test(s) });
+  ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
+  // Legacy `timestamp` / `time` columns (no time zone) read back without an offset; what a client read it
+  // must be able to write back, so the offset is optional here (the calendar and clock are still checked).
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+  ajv.addFormat('time', { type: 'string', validate: (s: string) => TIME.test(s) && validClock(s) });
+  return ajv;
+}
+
+function compileResource(ajv: () => Ajv2020, resource: Resource): ResourceValidators {
   const fullSchema = stripForAjv(resource.entitySchema);
   const { required: _required, ...partialBase } = fullSchema;
   let full: Check | undefined;
   let partial: Check | undefined;
   const columnChecks = new Map<string, Check>();
   return {
-    full: (value) => (full ??= wrap(ajv.compile(fullSchema)))(value),
-    partial: (value) => (partial ??= wrap(ajv.compile({ ...partialBase, minProperties: 1 })))(value),
+    full: (value) => (full ??= wrap(ajv().compile(fullSchema)))(value),
+    partial: (value) => (partial ??= wrap(ajv().compile({ ...partialBase, minProperties: 1 })))(value),
     column(column) {
       let check = columnChecks.get(column.name);
       if (!check) {
-        check = wrap(ajv.compile(stripForAjv(column.schema)));
+        check = wrap(ajv().compile(stripForAjv(column.schema)));
         columnChecks.set(column.name, check);
       }
       return check;
@@ -107,7 +118,7 @@ function compileResource(ajv: Ajv2020, resource: Resource): ResourceValidators {
  * properties share a handful of shapes). The meta-schema judges each value of `properties` on its own, so this says
  * what judging the whole schema would.
  */
-function entityProblems(ajv: Ajv2020, schema: JsonSchema, verdicts: Map<string, readonly string[]>): string[] {
+function entityProblems(ajv: () => Ajv2020, schema: JsonSchema, verdicts: Map<string, readonly string[]>): string[] {
   const properties = schema.properties;
   if (!isObject(properties)) return schemaProblems(ajv, schema);
   const problems = schemaProblems(ajv, { ...schema, properties: {} });
@@ -130,7 +141,7 @@ function withoutAnnotations(schema: Record<string, unknown>): Record<string, unk
 }
 
 /** Why ajv would refuse to compile `schema`, as `pointer message` lines (none when it compiles). */
-function schemaProblems(ajv: Ajv2020, schema: JsonSchema): string[] {
+function schemaProblems(ajv: () => Ajv2020, schema: JsonSchema): string[] {
   const errors = metaSchemaErrors(ajv, schema);
   if (errors !== undefined) {
     return [...new Set(errors.map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`))];
@@ -174,10 +185,11 @@ function schemaProblems(ajv: Ajv2020, schema: JsonSchema): string[] {
  * What ajv.validateSchema says of `schema` (undefined: valid): the meta-schema compiled ahead of time for the usual
  * schema, ajv itself for one that names its own `$schema`.
  */
-function metaSchemaErrors(ajv: Ajv2020, schema: unknown): readonly ErrorObject[] | undefined {
+function metaSchemaErrors(ajv: () => Ajv2020, schema: unknown): readonly ErrorObject[] | undefined {
   if (typeof schema === 'boolean') return undefined;
   if (typeof schema === 'object' && schema !== null && (schema as { $schema?: unknown }).$schema !== undefined) {
-    return ajv.validateSchema(schema as JsonSchema) ? undefined : (ajv.errors ?? []);
+    const instance = ajv();
+    return instance.validateSchema(schema as JsonSchema) ? undefined : (instance.errors ?? []);
   }
   return validateMeta(schema) ? undefined : (validateMeta.errors ?? []);
 }
