@@ -45,7 +45,7 @@ export function blockYamlToJson(text: string, maxDepth = 100): string | undefine
   if (LEFT_TO_JS_YAML.test(text) || SURROGATE.test(text)) return undefined;
   const lines = contentLines(text);
   if (lines.count === 0) return undefined;
-  const reader: Reader = { text, lines, at: 0, maxDepth, out: [] };
+  const reader: Reader = { text, lines, at: 0, maxDepth, out: '' };
   try {
     if (isSequenceItem(text, lines.start[0]!)) return undefined;
     readMapping(reader, lines.indent[0]!, 0, lines.start[0]!);
@@ -53,7 +53,7 @@ export function blockYamlToJson(text: string, maxDepth = 100): string | undefine
     if (err instanceof Unsupported) return undefined;
     throw err;
   }
-  return reader.at === lines.count ? reader.out.join('') : undefined;
+  return reader.at === lines.count ? reader.out : undefined;
 }
 
 /** The lines that hold content (not blank, not only a comment): where it starts, where the line ends, its indentation. */
@@ -91,7 +91,8 @@ interface Reader {
   at: number;
   /** js-yaml's nesting limit for the piece: a node this deep is left to js-yaml, which refuses it. */
   readonly maxDepth: number;
-  readonly out: string[];
+  /** The JSON written so far (appended to: V8 joins the pieces once, when JSON.parse reads it). */
+  out: string;
 }
 
 function isSequenceItem(text: string, at: number): boolean {
@@ -113,32 +114,31 @@ function readBlock(reader: Reader, column: number, depth: number): void {
  */
 function readMapping(reader: Reader, column: number, depth: number, first: number): void {
   if (depth + 1 >= reader.maxDepth) unsupported();
-  const { lines, text, out } = reader;
+  const { lines, text } = reader;
   const keys = new Set<string>();
   let start = first;
-  out.push('{');
+  reader.out += '{';
   for (;;) {
     const end = lines.end[reader.at]!;
     const { key, json, after } = readKey(text, start, end);
     if (keys.has(key) || key === '__proto__') unsupported();
-    if (keys.size > 0) out.push(',');
+    reader.out += keys.size > 0 ? `,${json}:` : `${json}:`;
     keys.add(key);
-    out.push(json, ':');
     readValue(reader, after, end, column, depth);
     if (reader.at === lines.count || lines.indent[reader.at]! < column) break;
     if (lines.indent[reader.at]! > column || isSequenceItem(text, lines.start[reader.at]!)) unsupported();
     start = lines.start[reader.at]!;
   }
-  out.push('}');
+  reader.out += '}';
 }
 
 /** A block sequence whose `-` are at `column`. */
 function readSequence(reader: Reader, column: number, depth: number): void {
   if (depth + 1 >= reader.maxDepth) unsupported();
-  const { lines, text, out } = reader;
-  out.push('[');
+  const { lines, text } = reader;
+  reader.out += '[';
   for (let count = 0; ; count += 1) {
-    if (count > 0) out.push(',');
+    if (count > 0) reader.out += ',';
     const end = lines.end[reader.at]!;
     let content = lines.start[reader.at]! + 1;
     while (content < end && text.charCodeAt(content) === SPACE) content += 1;
@@ -151,7 +151,7 @@ function readSequence(reader: Reader, column: number, depth: number): void {
     } else if (startsMapping(text, content, end)) {
       readMapping(reader, content - (lines.start[reader.at]! - lines.indent[reader.at]!), depth + 1, content);
     } else {
-      out.push(readScalar(text, content, end));
+      reader.out += readScalar(text, content, end);
       reader.at += 1;
     }
     if (reader.at === lines.count || lines.indent[reader.at]! < column) break;
@@ -159,7 +159,7 @@ function readSequence(reader: Reader, column: number, depth: number): void {
     if (lines.indent[reader.at]! === column && !isSequenceItem(text, lines.start[reader.at]!)) break;
     if (lines.indent[reader.at]! > column) unsupported();
   }
-  out.push(']');
+  reader.out += ']';
 }
 
 /** A key's value, from offset `after` (past its colon) of the current line: on the rest of the line, or on the lines after. */
@@ -170,7 +170,7 @@ function readValue(reader: Reader, after: number, end: number, column: number, d
   reader.at += 1;
   if (at < end) {
     if (text.charCodeAt(at) === HASH) unsupported();
-    reader.out.push(readScalar(text, at, end));
+    reader.out += readScalar(text, at, end);
     // A more indented line would continue a multi-line scalar (or be an error).
     if (reader.at < lines.count && lines.indent[reader.at]! > column) unsupported();
     return;
@@ -186,7 +186,7 @@ function readValue(reader: Reader, after: number, end: number, column: number, d
 /** The node on the lines after a key or `-` at `column` with nothing after it: more indented, else null. */
 function readNested(reader: Reader, column: number, depth: number): void {
   const { lines } = reader;
-  if (reader.at === lines.count || lines.indent[reader.at]! <= column) reader.out.push('null');
+  if (reader.at === lines.count || lines.indent[reader.at]! <= column) reader.out += 'null';
   else readBlock(reader, lines.indent[reader.at]!, depth + 1);
 }
 
@@ -272,7 +272,7 @@ function resolvePlain(raw: string): unknown {
 
 /** A string of the text as JSON: only quotes and backslashes need escaping (the text holds no control characters). */
 function quote(value: string): string {
-  return value.includes('"') || value.includes('\\') ? JSON.stringify(value) : `"${value}"`;
+  return value.includes('"') || value.includes('\\') ? JSON.stringify(value) : '"' + value + '"';
 }
 
 /** The index of the quote closing the single-quoted scalar opened at `at` on this line (`''` is a quote inside it), or -1. */
