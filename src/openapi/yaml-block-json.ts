@@ -18,8 +18,17 @@ const IMPLICIT = (CORE_SCHEMA as { compiledImplicit: readonly ImplicitType[] }).
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const LEFT_TO_JS_YAML = /[\x00-\x09\x0B-\x1F\x7F-\x9F\uFFFE\uFFFF]/;
 const SURROGATE = /[\uD800-\uDFFF]/;
-/** Where a plain scalar's first character makes js-yaml try null, bool, int and float before taking it as a string. */
-const MAY_RESOLVE = /^[-+.~0-9nNtTfF]/;
+/**
+ * Whether a plain scalar's first character makes js-yaml try null, bool, int and float before taking it as a string:
+ * `- + . ~`, a digit, or the first letter of null, true or false in any case js-yaml knows.
+ */
+function mayResolve(raw: string): boolean {
+  const c = raw.charCodeAt(0);
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46;
+}
+
+/** The indicators a plain scalar may not start with (`-`, `?` and `:` are checked apart: before a space only). */
+const INDICATORS = new Set(Array.from(',[]{}#&*!|>\'"%@`', (c) => c.charCodeAt(0)));
 
 const SPACE = 0x20;
 const DASH = 0x2d;
@@ -228,7 +237,7 @@ function readKey(text: string, at: number, end: number): { key: string; json: st
   // A flow collection as a key is not the subset's (js-yaml makes `[]:` the key "").
   if (raw === '[]' || raw === '{}') unsupported();
   // js-yaml reads a key as a scalar, then makes it a string (`200:` is the key "200", `1.0:` the key "1").
-  const key = MAY_RESOLVE.test(raw) ? String(resolvePlain(raw)) : raw;
+  const key = mayResolve(raw) ? String(resolvePlain(raw)) : raw;
   return { key, json: quote(key), after: colon + 1 };
 }
 
@@ -245,8 +254,9 @@ function readScalar(text: string, at: number, end: number): string {
   while (text.charCodeAt(last - 1) === SPACE) last -= 1;
   const raw = plain(text, at, last);
   if (raw === '[]' || raw === '{}') return raw;
-  if (separator(raw, 0, raw.length) !== -1) unsupported();
-  if (!MAY_RESOLVE.test(raw)) return quote(raw);
+  // `a: b` would be a mapping (js-yaml refuses it there); a trailing colon is refused with the scalar.
+  if (raw.includes(': ')) unsupported();
+  if (!mayResolve(raw)) return quote(raw);
   const value = resolvePlain(raw);
   if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) unsupported();
   return JSON.stringify(value);
@@ -261,7 +271,7 @@ function plain(text: string, at: number, end: number): string {
   if (raw.length === 0 || text.charCodeAt(end - 1) === SPACE || raw.includes(' #') || text.charCodeAt(end - 1) === COLON) unsupported();
   const first = raw.charCodeAt(0);
   if ((first === DASH || first === 0x3f || first === COLON) && (raw.length === 1 || raw.charCodeAt(1) === SPACE)) unsupported();
-  if (',[]{}#&*!|>\'"%@`'.includes(raw[0]!) && raw !== '[]' && raw !== '{}') unsupported();
+  if (INDICATORS.has(first) && raw !== '[]' && raw !== '{}') unsupported();
   return raw;
 }
 
