@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import { buildApp, rateLimitStages, type GatehouseApp, type RateLimits, type Security } from './app.js';
 import type { GatehouseConfig } from './config/types.js';
 import { createDataSources, type DataSources } from './db/sources.js';
-import { checkBindings } from './openapi/check-bindings.js';
+import { checkBindings, type CatalogsReadAhead } from './openapi/check-bindings.js';
 import { loadSpecFile, type LoadedSpec } from './openapi/load-spec.js';
 import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
@@ -63,6 +63,8 @@ export interface GatewayOptions {
   readonly metrics?: Metrics;
   /** Shown in /readyz's body under `details`, never changing its status (the DNS registration's state). */
   readonly readinessDetails?: Readonly<Record<string, () => unknown>>;
+  /** The sources' catalogs, read while the gateway loaded (readCatalogsAhead on `sources`): used by the start-up check. */
+  readonly catalogsAhead?: CatalogsReadAhead;
 }
 
 /** What lives as long as the process, shared by every configuration the gateway serves. */
@@ -171,7 +173,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       inFlight,
       idempotency,
     };
-    let serving = await buildServing(config, shared);
+    let serving = await buildServing(config, shared, options.catalogsAhead);
     metrics?.watch({
       inFlight: () => inFlight.count(),
       auditPending: () => auditPending?.(),
@@ -258,10 +260,10 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
 }
 
 /** The start-up checks and the build of everything a configuration decides: contract, bindings, security, app. */
-async function buildServing(config: GatehouseConfig, shared: Shared): Promise<Serving> {
+async function buildServing(config: GatehouseConfig, shared: Shared, catalogsAhead?: CatalogsReadAhead): Promise<Serving> {
   const { logger, sources } = shared;
   const spec = await loadSpecFile(config.spec);
-  await checkBindings(spec.resources, spec.operations, sources);
+  await checkBindings(spec.resources, spec.operations, sources, catalogsAhead);
   const security: Security = {
     network: compileNetwork(config.network),
     limits: shared.limits,

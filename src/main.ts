@@ -79,7 +79,7 @@ export async function startGateway(config: GatehouseConfig, logger: Logger, opti
   // Registration runs in the background and never stops the gateway from serving; trouble shows in /readyz and the
   // log. It is withdrawn as soon as the shutdown begins, while the gateway drains.
   const publishedPort = config.discovery.port ?? address.port;
-  registrar = createRegistrar(config.discovery, { logger, port: publishedPort });
+  registrar = await createRegistrar(config.discovery, { logger, port: publishedPort });
   const published = registrar;
   const dns: LifecycleParticipant = { name: 'dns', start: () => published.start(publishedPort), stop: () => published.stop() };
   const participants = [dns, ...(options.participants ?? [])];

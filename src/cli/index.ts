@@ -2,10 +2,13 @@
 // The `gatehouse` command line: one file per command under commands/, registered here.
 import { Command, Help, type Option } from 'commander';
 
-// Each command's module, loaded only when it is the one asked for: `gatehouse report` need not load the gateway, and
-// the modules of every command together cost a large share of a short command's time. Help and unknown commands
-// load them all (the overview lists every command; commander suggests the closest name).
-const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs (or when help lists them all): `serve` does not pay for
+ * the modules of `init`, `report` or `audit` (progress bars, charts, DNS wire format, introspection) at start-up.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   serve: async () => (await import('./commands/serve.js')).registerServe,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   init: async () => (await import('./commands/init.js')).registerInit,
@@ -32,8 +35,10 @@ const program = new Command()
   // Usage errors (unknown option, bad option value) exit 2, like every other bad-input error of ours.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
+// The program takes no options of its own, so the first argument names the command; anything else (help, no command,
+// a misspelt one) registers them all, for commander to list them or suggest one.
 const named = process.argv[2];
-const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
+const chosen = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+for (const register of await Promise.all(chosen.map((name) => COMMANDS[name]!()))) register(program);
 
 await program.parseAsync(process.argv);

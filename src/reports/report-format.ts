@@ -1,20 +1,10 @@
-// The report's formats: names, media types, file extensions, and the renderer for each.
+// The report's renderer for each format (the formats themselves: report-media.ts).
 import { renderHtml } from './render-html.js';
+import type { ReportFormat } from './report-media.js';
 import { renderCsv, renderMarkdown } from './render-text.js';
 import type { MigrationReport } from './types.js';
 
-/** Where a gateway serves the report (the auditor API's sibling). */
-export const MIGRATION_REPORT_PATH = '/_gatehouse/reports/migration';
-
-export type ReportFormat = 'json' | 'csv' | 'md' | 'html';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'csv', 'md', 'html'];
-
-export const REPORT_MEDIA_TYPES: Readonly<Record<ReportFormat, string>> = {
-  json: 'application/json',
-  csv: 'text/csv',
-  md: 'text/markdown',
-  html: 'text/html',
-};
+export { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES, type ReportFormat } from './report-media.js';
 
 export function renderReport(report: MigrationReport, format: ReportFormat): string {
   switch (format) {

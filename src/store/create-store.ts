@@ -1,11 +1,10 @@
 // The gateway's own store: one knex instance on PostgreSQL (production) or a PGlite data directory (embedded).
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import knex, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import type { StoreConfig } from '../config/types.js';
 import { runMigrations, type MigrationResult } from './migrations.js';
 import { pingDatabase } from '../db/ping.js';
+import { pgliteKnexConfig } from '../db/pglite-knex.js';
 
 export interface Store {
   readonly client: StoreConfig['client'];
@@ -62,10 +61,5 @@ function pgConfig(config: StoreConfig): Knex.Config {
 function pgliteConfig(config: StoreConfig): Knex.Config {
   const memory = config.connection.startsWith('memory://');
   if (!memory) mkdirSync(config.connection, { recursive: true });
-  const pglite = new PGlite(memory ? undefined : config.connection);
-  return {
-    client: ClientPgLite as unknown as Knex.Config['client'],
-    dialect: 'postgres',
-    connection: (() => ({ pglite })) as unknown as Knex.Config['connection'],
-  };
+  return pgliteKnexConfig(memory ? undefined : config.connection);
 }

@@ -17,7 +17,7 @@ function publishedPort(config: GatehouseConfig): number {
   return config.discovery.port ?? config.server.port;
 }
 
-function registrarFor(config: GatehouseConfig, file: string, instanceId?: string): Registrar {
+function registrarFor(config: GatehouseConfig, file: string, instanceId?: string): Promise<Registrar> {
   if (config.discovery.registrar === 'none') {
     throw new UsageError(`${file}: discovery.registrar is none; set it to rfc2136 (with discovery.name and discovery.rfc2136)`);
   }
@@ -48,7 +48,7 @@ export function registerDns(program: Command): void {
       await run(() =>
         reporting(async () => {
           const config = load(opts.config);
-          const registrar = registrarFor(config, opts.config);
+          const registrar = await registrarFor(config, opts.config);
           await registrar.register(publishedPort(config));
           const status = registrar.status();
           process.stdout.write(`registered ${status.instance} at ${status.server}:\n${status.records.map((r) => `  ${r}\n`).join('')}`);
@@ -65,7 +65,7 @@ export function registerDns(program: Command): void {
       await run(() =>
         reporting(async () => {
           const config = load(opts.config);
-          const registrar = registrarFor(config, opts.config, opts.instance);
+          const registrar = await registrarFor(config, opts.config, opts.instance);
           await registrar.deregister();
           process.stdout.write(`deregistered ${registrar.status().instance} from ${registrar.status().server}\n`);
         }),
@@ -81,7 +81,7 @@ export function registerDns(program: Command): void {
       await run(() =>
         reporting(async () => {
           const config = load(opts.config);
-          const view = await registrarFor(config, opts.config).lookup();
+          const view = await (await registrarFor(config, opts.config)).lookup();
           if (opts.format === 'json') {
             process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
             return;

@@ -1,7 +1,6 @@
 // `gatehouse serve`: serve the endpoints a configuration and its OpenAPI document define; SIGHUP reloads both.
 import type { Command } from 'commander';
 import type { GatehouseConfig } from '../../config/types.js';
-import { reloadOnHangup, startGateway, stopOnSignals } from '../../main.js';
 import { createLogger } from '../../observability/logger.js';
 import { configOption, loadCliConfig } from '../cli-config.js';
 import { port, run } from '../run-command.js';
@@ -21,7 +20,13 @@ export function registerServe(program: Command): void {
         };
         const config = load();
         const logger = createLogger({ level: config.log.level });
-        const running = await startGateway(config, logger, { loadConfig: load, configFile: opts.config });
+        // The data sources open first, and their catalogs are read while the rest of the gateway loads: the database
+        // answers the start-up check's catalog queries while this process loads its modules and reads the contract.
+        const [{ createDataSources }, { readCatalogsAhead }] = await Promise.all([import('../../db/sources.js'), import('../../openapi/check-bindings.js')]);
+        const sources = createDataSources(config.sources, logger);
+        const catalogsAhead = readCatalogsAhead(sources);
+        const { reloadOnHangup, startGateway, stopOnSignals } = await import('../../main.js');
+        const running = await startGateway(config, logger, { loadConfig: load, configFile: opts.config, sources, catalogsAhead });
         stopOnSignals(running, logger);
         reloadOnHangup(running);
       });

@@ -2,7 +2,7 @@
 // auditor API, the migration report), and the methods each path serves, which also decide a 405 for any other method.
 import { addRefusals } from '../../openapi/served-answers.js';
 import { GATEWAY_RESPONSES } from '../../openapi/gateway-components.js';
-import { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES } from '../../reports/report-format.js';
+import { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES } from '../../reports/report-media.js';
 import { AUDIT_OPENAPI_PATHS } from './audit-openapi.js';
 
 const problem = { $ref: `#/components/responses/${GATEWAY_RESPONSES.problem}` };

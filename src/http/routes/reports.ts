@@ -6,8 +6,7 @@ import type { DataSources } from '../../db/sources.js';
 import { NotAcceptableError, ValidationError } from '../../errors/app-error.js';
 import type { Operation } from '../../openapi/resource.js';
 import type { Knex } from 'knex';
-import { buildMigrationReport } from '../../reports/build-report.js';
-import { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES, renderReport, type ReportFormat } from '../../reports/report-format.js';
+import { MIGRATION_REPORT_PATH, REPORT_FORMATS, REPORT_MEDIA_TYPES, type ReportFormat } from '../../reports/report-media.js';
 import { parseReportWindow } from '../../reports/report-window.js';
 import type { GatewayRoute } from '../../pipeline/authorize.js';
 import { ownRequest } from '../own-request.js';
@@ -45,6 +44,8 @@ export function reportRoutes(deps: ReportRouteDeps, guard: (route: GatewayRoute)
     );
     const source = query.get('source') ?? undefined;
     own.reached.audit?.note('report', { window: { from: window.from.toISOString(), to: window.to.toISOString() }, source: source ?? null, format });
+    // Loaded on the first report asked for: its analysis, renderers and charts are no part of serving data.
+    const [{ buildMigrationReport }, { renderReport }] = await Promise.all([import('../../reports/build-report.js'), import('../../reports/report-format.js')]);
     const report = await buildMigrationReport(deps, { window, source });
     own.rows = report.tables.length;
     res.status(200);

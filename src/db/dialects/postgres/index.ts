@@ -1,11 +1,11 @@
 // The PostgreSQL dialect, for a real server (pg) and for embedded PGlite: both speak the same SQL.
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import type { SourceConfig } from '../../../config/types.js';
 import type { DbRow } from '../../../query/types.js';
 import type { DriverResult, DriverStatement } from '../../driver.js';
+import { pgliteKnexConfig } from '../../pglite-knex.js';
 import type { Dialect, InsertSpec, StatementGroup } from '../types.js';
 import { translatePostgresError } from './errors.js';
 import { introspectPostgres } from './introspect.js';
@@ -77,23 +77,26 @@ function pgConfig(source: SourceConfig): Knex.Config {
 function pgliteConfig(source: SourceConfig): Knex.Config {
   const dataDir = source.connection.startsWith('memory://') ? undefined : source.connection;
   const parsers = Object.fromEntries(Object.entries(postgresTextParsers).map(([oid, fn]) => [oid, fn]));
-  // PGlite is one connection in this process: knex-pglite fixes the pool at 1.
-  // One options object: `new PGlite(undefined, options)` silently ignores the options (and so the parsers).
-  const pglite = new PGlite({ dataDir, parsers });
-  return {
-    client: ClientPgLite as unknown as Knex.Config['client'],
-    dialect: 'postgres',
-    connection: (() => ({ pglite })) as unknown as Knex.Config['connection'],
-  };
+  return pgliteKnexConfig({ dataDir, parsers });
+}
+
+type PGliteConnection = Pick<PGlite, 'query'>;
+
+/**
+ * A connection of knex's pool: node-postgres's client, or else PGlite (told apart without loading PGlite, which a
+ * gateway on PostgreSQL never does).
+ */
+function isNodePostgres(connection: unknown): connection is pg.Client {
+  return connection instanceof pg.Client;
 }
 
 /** node-postgres prepares a named statement once per connection; PGlite has no names (and no network to save). */
 async function runPostgres(connection: unknown, statement: DriverStatement): Promise<DriverResult> {
-  if (connection instanceof PGlite) {
-    const result = await connection.query<DbRow>(statement.text, statement.values as unknown[]);
+  if (!isNodePostgres(connection)) {
+    const result = await (connection as PGliteConnection).query<DbRow>(statement.text, statement.values as unknown[]);
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   }
-  const client = connection as pg.Client;
+  const client = connection;
   const values = statement.values as unknown[];
   const result =
     statement.name === undefined
@@ -112,7 +115,7 @@ const QUERY_CANCELED = '57014';
  * statement at a time: there is nothing to reach it with, and nothing else waits on its locks.
  */
 async function cancelPostgres(connection: unknown, source: SourceConfig): Promise<void> {
-  if (connection instanceof PGlite) return;
+  if (!isNodePostgres(connection)) return;
   const pid = (connection as { processID?: unknown }).processID;
   if (typeof pid !== 'number') return;
   const canceller = new pg.Client({

@@ -1,0 +1,229 @@
+// The contract's bytes → the document: JSON.parse for JSON, else js-yaml 4 (YAML 1.2 core schema), a large block
+// document read one piece at a time.
+import { CORE_SCHEMA, load } from 'js-yaml-v4';
+import { blockYamlToJson } from './yaml-block-json.js';
+
+/**
+ * The document the contract's bytes hold, as js-yaml 4 reads the whole text with the YAML 1.2 core schema (as the `yaml`
+ * package reads it; on a 1,000-table contract js-yaml 4 parses in a fifth of the time and memory the `yaml` package
+ * spends on a document model we do not use). JSON is YAML, but JSON.parse reads it ten times faster still. Throws
+ * js-yaml's or JSON's error when the text is neither.
+ */
+export function parseContract(bytes: Buffer, sizes: PieceSizes = PIECE_SIZES): unknown {
+  const first = bytes.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (first !== -1 && (bytes[first] === 0x7b || bytes[first] === 0x5b)) {
+    const text = bytes.toString('utf8');
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Flow-style YAML also starts with a brace.
+      return parseYaml(text, MAX_DEPTH);
+    }
+  }
+  // Whatever the pieces cannot say for certain, the whole text says, with js-yaml's own message on an error.
+  return readInPieces(bytes, sizes) ?? parseYaml(bytes.toString('utf8'), MAX_DEPTH);
+}
+
+/** js-yaml's default nesting limit, kept for the whole document when it is read in pieces. */
+const MAX_DEPTH = 100;
+
+export interface PieceSizes {
+  /** A mapping entry this large is read entry by entry (`paths`, `components`, `schemas`); smaller ones in one piece. */
+  readonly splitBytes: number;
+  /** Sibling entries are read together up to about this size: one js-yaml call per path item would cost more. */
+  readonly pieceBytes: number;
+}
+
+const PIECE_SIZES: PieceSizes = { splitBytes: 256 * 1024, pieceBytes: 32 * 1024 };
+
+function parseYaml(text: string, maxDepth: number): unknown {
+  return load(text, { schema: CORE_SCHEMA, maxDepth });
+}
+
+/** The block document cannot be read in pieces with certainty: the whole text is read instead. */
+class NotInPieces extends Error {}
+
+function isYamlError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'YAMLException';
+}
+
+/**
+ * A block-style document (what `gatehouse init` writes, and most hand-written contracts) read a mapping entry at a time:
+ * an entry of a block mapping starts on a line indented exactly as the mapping, and everything up to the next such line
+ * belongs to it. Each piece is decoded and parsed alone, then copied through JSON, which lays objects out compactly:
+ * the 11 MB text of a 1,000-table contract never becomes one string (22 MB, two bytes a character as soon as it holds
+ * one beyond Latin-1), and the document takes about half the memory js-yaml's own objects take.
+ *
+ * The pieces give what the whole text gives, or nothing (undefined: read the whole text): a line that would
+ * continue a quoted scalar or a flow collection of the piece before it leaves that piece unterminated, which js-yaml
+ * refuses; an alias to an anchor of another piece is unknown in its piece; a key given twice is caught here; the nesting
+ * limit counts from the document's root; directives, document markers and explicit keys are left to the whole text (the
+ * core schema has no merge keys).
+ */
+export function readInPieces(bytes: Buffer, sizes: PieceSizes = PIECE_SIZES): Record<string, unknown> | undefined {
+  try {
+    return readMapping(new Lines(bytes), sizes, 0, Number.POSITIVE_INFINITY, 0, 0);
+  } catch (err) {
+    if (err instanceof NotInPieces || isYamlError(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Line starts of the text, and what each line begins with. */
+class Lines {
+  readonly starts: number[] = [];
+  constructor(readonly bytes: Buffer) {
+    let at = 0;
+    while (at < bytes.length) {
+      this.starts.push(at);
+      const end = bytes.indexOf(0x0a, at);
+      at = end === -1 ? bytes.length : end + 1;
+    }
+    this.starts.push(bytes.length);
+  }
+
+  get count(): number {
+    return this.starts.length - 1;
+  }
+
+  indent(line: number): number {
+    let at = this.starts[line]!;
+    while (this.bytes[at] === 0x20) at += 1;
+    return at - this.starts[line]!;
+  }
+
+  /** The line holds a node's content (not blank, not only a comment). */
+  hasContent(line: number): boolean {
+    const at = this.starts[line]! + this.indent(line);
+    const c = this.bytes[at];
+    return at < this.starts[line + 1]! && c !== 0x0a && c !== 0x0d && c !== 0x23 /* # */;
+  }
+
+  /** The byte at column `column` is an indicator followed by a space or the line's end (`- `, `? `, `: `). */
+  indicatorAt(line: number, column: number, indicator: number): boolean {
+    const at = this.starts[line]! + column;
+    if (this.bytes[at] !== indicator) return false;
+    const next = this.bytes[at + 1];
+    return next === undefined || next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d;
+  }
+
+  text(from: number, to: number): string {
+    return this.bytes.toString('utf8', this.starts[from], this.starts[to]);
+  }
+
+  bytesBetween(from: number, to: number): number {
+    return this.starts[to]! - this.starts[from]!;
+  }
+}
+
+/** The block mapping on lines [from, to), its entries at column `indent`, nested `level` mappings deep in the document. */
+function readMapping(lines: Lines, sizes: PieceSizes, from: number, until: number, indent: number, level: number): Record<string, unknown> {
+  const to = Math.min(until, lines.count);
+  const entries: number[] = [];
+  for (let line = from; line < to; line += 1) {
+    if (!lines.hasContent(line)) continue;
+    const column = lines.indent(line);
+    if (column < indent) throw new NotInPieces();
+    if (column > indent) {
+      if (entries.length === 0) throw new NotInPieces();
+      continue;
+    }
+    const byte = lines.bytes[lines.starts[line]! + column];
+    // A block sequence may sit at its key's own indentation: it belongs to the entry before.
+    if (lines.indicatorAt(line, column, 0x2d /* - */)) {
+      if (entries.length === 0) throw new NotInPieces();
+      continue;
+    }
+    if (lines.indicatorAt(line, column, 0x3f /* ? */) || lines.indicatorAt(line, column, 0x3a /* : */)) throw new NotInPieces();
+    if (byte === 0x25 /* % */ || byte === 0x09) throw new NotInPieces();
+    if (column === 0 && /^(---|\.\.\.)(\s|$)/.test(lines.text(line, line + 1))) throw new NotInPieces();
+    entries.push(line);
+  }
+  // An empty document is no mapping (js-yaml reads it as undefined).
+  if (entries.length === 0) throw new NotInPieces();
+  const out: Record<string, unknown> = {};
+  let piece = -1;
+  const flush = (end: number): void => {
+    if (piece === -1) return;
+    const text = lines.text(piece, end);
+    const compact = readPiece(text, MAX_DEPTH - level);
+    for (const key of Object.keys(compact)) put(out, key, compact[key]);
+    piece = -1;
+  };
+  entries.forEach((start, i) => {
+    const end = entries[i + 1] ?? to;
+    const body = lines.bytesBetween(start, end) > sizes.splitBytes ? splittable(lines, start, end, indent) : undefined;
+    if (body !== undefined) {
+      flush(start);
+      put(out, keyOf(lines, start), readMapping(lines, sizes, start + 1, end, body, level + 1));
+      return;
+    }
+    if (piece === -1) piece = start;
+    else if (lines.bytesBetween(piece, end) > sizes.pieceBytes) {
+      flush(start);
+      piece = start;
+    }
+  });
+  flush(to);
+  return out;
+}
+
+/**
+ * One piece: plain block YAML straight to JSON text for JSON.parse (yaml-block-json.ts), anything else through js-yaml
+ * and then JSON.
+ */
+function readPiece(text: string, maxDepth: number): Record<string, unknown> {
+  const json = blockYamlToJson(text, maxDepth);
+  if (json !== undefined) return JSON.parse(json) as Record<string, unknown>;
+  const parsed = parseYaml(text, maxDepth);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new NotInPieces();
+  return compactCopy(parsed as Record<string, unknown>, text);
+}
+
+/** The indentation of the entry's value when it is a block mapping on the lines after a bare `key:`; else undefined. */
+function splittable(lines: Lines, start: number, end: number, indent: number): number | undefined {
+  if (!/:[ \t]*\r?\n?$/.test(lines.text(start, start + 1))) return undefined;
+  for (let line = start + 1; line < end; line += 1) {
+    if (!lines.hasContent(line)) continue;
+    const column = lines.indent(line);
+    return column > indent && !lines.indicatorAt(line, column, 0x2d) ? column : undefined;
+  }
+  return undefined;
+}
+
+/** The key of a `key:` line, as js-yaml reads it. */
+function keyOf(lines: Lines, line: number): string {
+  const parsed = parseYaml(lines.text(line, line + 1), MAX_DEPTH);
+  const keys = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+  if (keys.length !== 1 || (parsed as Record<string, unknown>)[keys[0]!] !== null) throw new NotInPieces();
+  return keys[0]!;
+}
+
+function put(out: Record<string, unknown>, key: string, value: unknown): void {
+  // A key given twice is an error of the whole text; `__proto__` needs js-yaml's own care.
+  if (key === '__proto__' || Object.hasOwn(out, key)) throw new NotInPieces();
+  out[key] = value;
+}
+
+/** Text from which the core schema reads negative zero (`-0`, `-0.0`, `-.0`, ...), which JSON writes as 0. */
+const MAYBE_NEGATIVE_ZERO = /-\.?0/;
+/** A null in JSON text: what JSON writes for infinity and not-a-number (and for YAML's own nulls). */
+const NULL_VALUE = /[:[,]null[,}\]]/;
+
+/**
+ * A copy through JSON (compact objects, strings of their own), unless a number JSON cannot carry is in it. Most pieces
+ * can hold none, which their text and their JSON show without looking at every value.
+ */
+function compactCopy(node: Record<string, unknown>, text: string): Record<string, unknown> {
+  const json = JSON.stringify(node);
+  if ((MAYBE_NEGATIVE_ZERO.test(text) || NULL_VALUE.test(json)) && !jsonSafe(node)) return node;
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+function jsonSafe(node: unknown): boolean {
+  if (typeof node === 'number') return Number.isFinite(node) && !Object.is(node, -0);
+  if (typeof node !== 'object' || node === null) return true;
+  if (Array.isArray(node)) return node.every(jsonSafe);
+  for (const key in node) if (!jsonSafe((node as Record<string, unknown>)[key])) return false;
+  return true;
+}
