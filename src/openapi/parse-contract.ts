@@ -61,29 +61,104 @@ function isYamlError(err: unknown): boolean {
  * core schema has no merge keys).
  */
 export function readInPieces(bytes: Buffer, sizes: PieceSizes = PIECE_SIZES): Record<string, unknown> | undefined {
+  const document = new DocumentAssembler();
+  return emitPieces(bytes, document, sizes) ? document.document : undefined;
+}
+
+/**
+ * Where the pieces go, in document order: `enter(key)` opens the mapping of an entry read entry by entry, `leave()`
+ * closes it, `piece(content)` adds a piece's entries to the mapping open now (its JSON text, or the object itself when
+ * JSON cannot carry its numbers). A DocumentAssembler builds the document from them; a worker thread can post them to
+ * one (contract-read-ahead.ts).
+ */
+export interface PieceSink {
+  enter(key: string): void;
+  leave(): void;
+  piece(content: string | Record<string, unknown>): void;
+}
+
+/** Sends a block document's pieces to `sink`; false when it cannot be read in pieces with certainty (read the whole text). */
+export function emitPieces(bytes: Buffer, sink: PieceSink, sizes: PieceSizes = PIECE_SIZES): boolean {
   try {
-    return readMapping(new Lines(bytes), sizes, 0, Number.POSITIVE_INFINITY, 0, 0);
+    readMapping(new Lines(bytes), sizes, sink, 0, Number.POSITIVE_INFINITY, 0, 0);
+    return true;
   } catch (err) {
-    if (err instanceof NotInPieces || isYamlError(err)) return undefined;
+    if (err instanceof NotInPieces || isYamlError(err)) return false;
     throw err;
   }
 }
 
+/**
+ * A document from its pieces, as a PieceSink or from the operations a worker recorded (add): a key given twice, which
+ * the whole text refuses, leaves it without a document (undefined).
+ */
+export class DocumentAssembler implements PieceSink {
+  private readonly open: Record<string, unknown>[] = [{}];
+  private failed = false;
+
+  get document(): Record<string, unknown> | undefined {
+    return this.failed ? undefined : this.open[0];
+  }
+
+  enter(key: string): void {
+    const child: Record<string, unknown> = {};
+    this.put(this.open.at(-1)!, key, child);
+    this.open.push(child);
+  }
+
+  leave(): void {
+    this.open.pop();
+  }
+
+  piece(content: string | Record<string, unknown>): void {
+    if (this.failed) return;
+    const entries = typeof content === 'string' ? (JSON.parse(content) as Record<string, unknown>) : content;
+    const into = this.open.at(-1)!;
+    for (const key of Object.keys(entries)) this.put(into, key, entries[key]);
+  }
+
+  /** Operations recorded by a RecordingSink, in order; false once the document has failed. */
+  add(operations: readonly PieceOperation[]): boolean {
+    for (const op of operations) {
+      if (op.kind === 'enter') this.enter(op.key);
+      else if (op.kind === 'leave') this.leave();
+      else this.piece(op.content);
+    }
+    return !this.failed;
+  }
+
+  private put(out: Record<string, unknown>, key: string, value: unknown): void {
+    // A key given twice is an error of the whole text; `__proto__` needs js-yaml's own care.
+    if (key === '__proto__' || Object.hasOwn(out, key)) this.failed = true;
+    else out[key] = value;
+  }
+}
+
+/** A PieceSink's calls as data, for a worker thread to post. */
+export type PieceOperation =
+  | { readonly kind: 'enter'; readonly key: string }
+  | { readonly kind: 'leave' }
+  | { readonly kind: 'piece'; readonly content: string | Record<string, unknown> };
+
 /** Line starts of the text, and what each line begins with. */
 class Lines {
-  readonly starts: number[] = [];
+  /** Where each line starts, then the text's end (4 bytes a line: a 1,000-table contract has 300,000 lines). */
+  readonly starts: Uint32Array;
+  readonly count: number;
+
   constructor(readonly bytes: Buffer) {
+    let count = 0;
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count += 1;
+    if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) count += 1;
+    this.starts = new Uint32Array(count + 1);
     let at = 0;
-    while (at < bytes.length) {
-      this.starts.push(at);
+    for (let line = 0; line < count; line += 1) {
+      this.starts[line] = at;
       const end = bytes.indexOf(0x0a, at);
       at = end === -1 ? bytes.length : end + 1;
     }
-    this.starts.push(bytes.length);
-  }
-
-  get count(): number {
-    return this.starts.length - 1;
+    this.starts[count] = bytes.length;
+    this.count = count;
   }
 
   indent(line: number): number {
@@ -117,7 +192,7 @@ class Lines {
 }
 
 /** The block mapping on lines [from, to), its entries at column `indent`, nested `level` mappings deep in the document. */
-function readMapping(lines: Lines, sizes: PieceSizes, from: number, until: number, indent: number, level: number): Record<string, unknown> {
+function readMapping(lines: Lines, sizes: PieceSizes, sink: PieceSink, from: number, until: number, indent: number, level: number): void {
   const to = Math.min(until, lines.count);
   const entries: number[] = [];
   for (let line = from; line < to; line += 1) {
@@ -141,13 +216,10 @@ function readMapping(lines: Lines, sizes: PieceSizes, from: number, until: numbe
   }
   // An empty document is no mapping (js-yaml reads it as undefined).
   if (entries.length === 0) throw new NotInPieces();
-  const out: Record<string, unknown> = {};
   let piece = -1;
   const flush = (end: number): void => {
     if (piece === -1) return;
-    const text = lines.text(piece, end);
-    const compact = readPiece(text, MAX_DEPTH - level);
-    for (const key of Object.keys(compact)) put(out, key, compact[key]);
+    sink.piece(readPiece(lines.text(piece, end), MAX_DEPTH - level));
     piece = -1;
   };
   entries.forEach((start, i) => {
@@ -155,7 +227,9 @@ function readMapping(lines: Lines, sizes: PieceSizes, from: number, until: numbe
     const body = lines.bytesBetween(start, end) > sizes.splitBytes ? splittable(lines, start, end, indent) : undefined;
     if (body !== undefined) {
       flush(start);
-      put(out, keyOf(lines, start), readMapping(lines, sizes, start + 1, end, body, level + 1));
+      sink.enter(keyOf(lines, start));
+      readMapping(lines, sizes, sink, start + 1, end, body, level + 1);
+      sink.leave();
       return;
     }
     if (piece === -1) piece = start;
@@ -165,19 +239,18 @@ function readMapping(lines: Lines, sizes: PieceSizes, from: number, until: numbe
     }
   });
   flush(to);
-  return out;
 }
 
 /**
  * One piece: plain block YAML straight to JSON text for JSON.parse (yaml-block-json.ts), anything else through js-yaml
  * and then JSON.
  */
-function readPiece(text: string, maxDepth: number): Record<string, unknown> {
+function readPiece(text: string, maxDepth: number): string | Record<string, unknown> {
   const json = blockYamlToJson(text, maxDepth);
-  if (json !== undefined) return JSON.parse(json) as Record<string, unknown>;
+  if (json !== undefined) return json;
   const parsed = parseYaml(text, maxDepth);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new NotInPieces();
-  return compactCopy(parsed as Record<string, unknown>, text);
+  return jsonOf(parsed as Record<string, unknown>, text);
 }
 
 /** The indentation of the entry's value when it is a block mapping on the lines after a bare `key:`; else undefined. */
@@ -199,25 +272,20 @@ function keyOf(lines: Lines, line: number): string {
   return keys[0]!;
 }
 
-function put(out: Record<string, unknown>, key: string, value: unknown): void {
-  // A key given twice is an error of the whole text; `__proto__` needs js-yaml's own care.
-  if (key === '__proto__' || Object.hasOwn(out, key)) throw new NotInPieces();
-  out[key] = value;
-}
-
 /** Text from which the core schema reads negative zero (`-0`, `-0.0`, `-.0`, ...), which JSON writes as 0. */
 const MAYBE_NEGATIVE_ZERO = /-\.?0/;
 /** A null in JSON text: what JSON writes for infinity and not-a-number (and for YAML's own nulls). */
 const NULL_VALUE = /[:[,]null[,}\]]/;
 
 /**
- * A copy through JSON (compact objects, strings of their own), unless a number JSON cannot carry is in it. Most pieces
- * can hold none, which their text and their JSON show without looking at every value.
+ * The piece as JSON text (JSON.parse lays its objects out compactly, with strings of their own), unless a number JSON
+ * cannot carry is in it: then the object itself. Most pieces can hold none, which their text and their JSON show without
+ * looking at every value.
  */
-function compactCopy(node: Record<string, unknown>, text: string): Record<string, unknown> {
+function jsonOf(node: Record<string, unknown>, text: string): string | Record<string, unknown> {
   const json = JSON.stringify(node);
   if ((MAYBE_NEGATIVE_ZERO.test(text) || NULL_VALUE.test(json)) && !jsonSafe(node)) return node;
-  return JSON.parse(json) as Record<string, unknown>;
+  return json;
 }
 
 function jsonSafe(node: unknown): boolean {
