@@ -74,6 +74,8 @@ const TRICKY: Readonly<Record<string, string>> = {
   'an indented top-level mapping': '  a: 1\n  b: 2\n',
   'a top-level sequence': '- a\n- b\n',
   'a top-level scalar': 'just text\n',
+  'a byte-order mark': '\uFEFFopenapi: 3.1.0\npaths:\n  /a: 1\n  /b: 2\n',
+  'a byte-order mark starting a later line': 'a: 1\npaths:\n  /a: 1\n\uFEFF  /b: 2\n\uFEFFc: 3\n',
   'an empty document': '',
   'only comments': '# nothing\n',
   'flow style YAML starting with a brace': '{a: 1, b: [x, y]}\n',

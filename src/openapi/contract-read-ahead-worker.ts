@@ -1,9 +1,10 @@
-// The worker thread of contract-read-ahead.ts: reads the contract file, hashes it, and posts its pieces as they are
-// read (parse-contract.ts), or says the whole text must be read.
+// The worker thread of contract-read-ahead.ts: reads the contract file a chunk at a time (indexing its lines and hashing
+// it), then posts its pieces as they are read from the file again (parse-contract.ts), or says the whole text must be
+// read. It never holds the whole file: its memory counts against the gateway's.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { emitPieces, type PieceOperation, type PieceSink } from './parse-contract.js';
+import { emitPieces, Lines, type PieceOperation, type PieceSink } from './parse-contract.js';
 import type { ReadAheadMessage } from './contract-read-ahead.js';
 
 /** Posted in batches of about this much JSON: one message per piece would cost more than the pieces. */
@@ -13,11 +14,43 @@ const port = parentPort!;
 const post = (message: ReadAheadMessage): void => port.postMessage(message);
 const file = (workerData as { file: string }).file;
 
+const CHUNK_BYTES = 1024 * 1024;
+
+/** The file's bytes from `start` to `end`, as text. */
+function reader(fd: number): (start: number, end: number) => string {
+  return (start, end) => {
+    const bytes = Buffer.allocUnsafe(end - start);
+    let done = 0;
+    while (done < bytes.length) {
+      const read = readSync(fd, bytes, done, bytes.length - done, start + done);
+      if (read === 0) throw new Error('the contract file changed while it was read');
+      done += read;
+    }
+    return bytes.toString('utf8');
+  };
+}
+
+/** The file a chunk at a time, each hashed on its way. */
+function* chunksOf(fd: number, size: number, hash: ReturnType<typeof createHash>): Generator<Buffer> {
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  for (let position = 0; position < size; ) {
+    const read = readSync(fd, buffer, 0, Math.min(CHUNK_BYTES, size - position), position);
+    if (read === 0) throw new Error('the contract file changed while it was read');
+    const chunk = buffer.subarray(0, read);
+    hash.update(chunk);
+    yield chunk;
+    position += read;
+  }
+}
+
+let fd: number | undefined;
 try {
-  const bytes = await readFile(file);
-  const first = bytes.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  fd = openSync(file, 'r');
+  const size = fstatSync(fd).size;
+  const head = reader(fd)(0, Math.min(size, 4096));
+  const first = /\S/.exec(head)?.[0];
   // JSON (or flow YAML) is read in one go where it is used: nothing to gain here.
-  if (first === -1 || bytes[first] === 0x7b || bytes[first] === 0x5b) post({ kind: 'whole' });
+  if (first === undefined || first === '{' || first === '[') post({ kind: 'whole' });
   else {
     let batch: PieceOperation[] = [];
     let chars = 0;
@@ -35,8 +68,10 @@ try {
         if (chars >= BATCH_CHARS) flush();
       },
     };
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (emitPieces(bytes, sink)) {
+    const hash = createHash('sha256');
+    const lines = Lines.index(chunksOf(fd, size, hash), reader(fd));
+    const sha256 = hash.digest('hex');
+    if (emitPieces(lines, sink)) {
       flush();
       post({ kind: 'done', sha256 });
     } else post({ kind: 'whole' });
@@ -44,4 +79,6 @@ try {
 } catch {
   // Unreadable or unexpected: the gateway reads the file itself and reports what it meets.
   post({ kind: 'whole' });
+} finally {
+  if (fd !== undefined) closeSync(fd);
 }

@@ -78,9 +78,9 @@ export interface PieceSink {
 }
 
 /** Sends a block document's pieces to `sink`; false when it cannot be read in pieces with certainty (read the whole text). */
-export function emitPieces(bytes: Buffer, sink: PieceSink, sizes: PieceSizes = PIECE_SIZES): boolean {
+export function emitPieces(text: Buffer | Lines, sink: PieceSink, sizes: PieceSizes = PIECE_SIZES): boolean {
   try {
-    readMapping(new Lines(bytes), sizes, sink, 0, Number.POSITIVE_INFINITY, 0, 0);
+    readMapping(text instanceof Lines ? text : Lines.of(text), sizes, sink, 0, Number.POSITIVE_INFINITY, 0, 0);
     return true;
   } catch (err) {
     if (err instanceof NotInPieces || isYamlError(err)) return false;
@@ -141,53 +141,137 @@ export type PieceOperation =
   | { readonly kind: 'piece'; readonly content: string | Record<string, unknown> };
 
 /** Line starts of the text, and what each line begins with. */
-class Lines {
-  /** Where each line starts, then the text's end (4 bytes a line: a 1,000-table contract has 300,000 lines). */
-  readonly starts: Uint32Array;
-  readonly count: number;
+export class Lines {
+  /**
+   * Built from the text's bytes in chunks, in order (a worker reads the file a chunk at a time and keeps none of it):
+   * per line its start, its indentation, and the two bytes its content begins with. `read` gives the text of a byte range.
+   */
+  static index(chunks: Iterable<Buffer>, read: (start: number, end: number) => string): Lines {
+    const index = new LineIndex();
+    for (const chunk of chunks) index.add(chunk);
+    return new Lines(index.finish(), read);
+  }
 
-  constructor(readonly bytes: Buffer) {
-    let count = 0;
-    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count += 1;
-    if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) count += 1;
-    this.starts = new Uint32Array(count + 1);
-    let at = 0;
-    for (let line = 0; line < count; line += 1) {
-      this.starts[line] = at;
-      const end = bytes.indexOf(0x0a, at);
-      at = end === -1 ? bytes.length : end + 1;
-    }
-    this.starts[count] = bytes.length;
-    this.count = count;
+  static of(bytes: Buffer): Lines {
+    return Lines.index([bytes], (start, end) => bytes.toString('utf8', start, end));
+  }
+
+  readonly count: number;
+  private constructor(
+    private readonly index: IndexedLines,
+    private readonly read: (start: number, end: number) => string,
+  ) {
+    this.count = index.count;
   }
 
   indent(line: number): number {
-    let at = this.starts[line]!;
-    while (this.bytes[at] === 0x20) at += 1;
-    return at - this.starts[line]!;
+    return this.index.indents[line]!;
+  }
+
+  /** The byte the line's content starts with (a line break for a blank line). */
+  first(line: number): number {
+    return this.index.firsts[line]!;
   }
 
   /** The line holds a node's content (not blank, not only a comment). */
   hasContent(line: number): boolean {
-    const at = this.starts[line]! + this.indent(line);
-    const c = this.bytes[at];
-    return at < this.starts[line + 1]! && c !== 0x0a && c !== 0x0d && c !== 0x23 /* # */;
+    const c = this.index.firsts[line];
+    return c !== 0x0a && c !== 0x0d && c !== 0x23 /* # */;
   }
 
-  /** The byte at column `column` is an indicator followed by a space or the line's end (`- `, `? `, `: `). */
-  indicatorAt(line: number, column: number, indicator: number): boolean {
-    const at = this.starts[line]! + column;
-    if (this.bytes[at] !== indicator) return false;
-    const next = this.bytes[at + 1];
-    return next === undefined || next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d;
+  /** The line's content starts with an indicator followed by a space or the line's end (`- `, `? `, `: `). */
+  indicatorAt(line: number, indicator: number): boolean {
+    if (this.index.firsts[line] !== indicator) return false;
+    const next = this.index.seconds[line];
+    return next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d;
   }
 
   text(from: number, to: number): string {
-    return this.bytes.toString('utf8', this.starts[from], this.starts[to]);
+    return this.read(this.index.starts[from]!, this.index.starts[to]!);
   }
 
   bytesBetween(from: number, to: number): number {
-    return this.starts[to]! - this.starts[from]!;
+    return this.index.starts[to]! - this.index.starts[from]!;
+  }
+}
+
+interface IndexedLines {
+  readonly count: number;
+  /** Each line's start, then the text's end (4 bytes a line: a 1,000-table contract has 300,000 lines). */
+  readonly starts: Uint32Array;
+  readonly indents: Uint32Array;
+  readonly firsts: Uint8Array;
+  /** The byte after the first (a line break at the line's end or the text's). */
+  readonly seconds: Uint8Array;
+}
+
+/** Reads the bytes once, in chunks: lines may run across them. */
+class LineIndex {
+  private count = 0;
+  private position = 0;
+  private starts = new Uint32Array(1024);
+  private indents = new Uint32Array(1024);
+  private firsts = new Uint8Array(1024);
+  private seconds = new Uint8Array(1024);
+  /** 0: in the indentation (or before the line), 1: the first byte seen, 2: the second too. */
+  private phase = 0;
+  private open = false;
+
+  add(chunk: Buffer): void {
+    for (let i = 0; i < chunk.length; i += 1) {
+      const b = chunk[i]!;
+      if (!this.open) this.begin(this.position + i);
+      const line = this.count - 1;
+      if (b === 0x0a) {
+        if (this.phase === 0) this.firsts[line] = 0x0a;
+        if (this.phase <= 1) this.seconds[line] = 0x0a;
+        this.open = false;
+      } else if (this.phase === 0) {
+        if (b === 0x20) this.indents[line]! += 1;
+        else {
+          this.firsts[line] = b;
+          this.phase = 1;
+        }
+      } else if (this.phase === 1) {
+        this.seconds[line] = b;
+        this.phase = 2;
+      }
+    }
+    this.position += chunk.length;
+  }
+
+  finish(): IndexedLines {
+    if (this.open) {
+      const line = this.count - 1;
+      if (this.phase === 0) this.firsts[line] = 0x0a;
+      if (this.phase <= 1) this.seconds[line] = 0x0a;
+    }
+    this.grow();
+    this.starts[this.count] = this.position;
+    return { count: this.count, starts: this.starts, indents: this.indents, firsts: this.firsts, seconds: this.seconds };
+  }
+
+  private begin(start: number): void {
+    this.grow();
+    this.starts[this.count] = start;
+    this.indents[this.count] = 0;
+    this.count += 1;
+    this.phase = 0;
+    this.open = true;
+  }
+
+  private grow(): void {
+    if (this.count < this.starts.length - 1) return;
+    const size = this.starts.length * 2;
+    const widen = <T extends Uint32Array | Uint8Array>(from: T, make: (n: number) => T): T => {
+      const to = make(size);
+      to.set(from);
+      return to;
+    };
+    this.starts = widen(this.starts, (n) => new Uint32Array(n));
+    this.indents = widen(this.indents, (n) => new Uint32Array(n));
+    this.firsts = widen(this.firsts, (n) => new Uint8Array(n));
+    this.seconds = widen(this.seconds, (n) => new Uint8Array(n));
   }
 }
 
@@ -203,14 +287,15 @@ function readMapping(lines: Lines, sizes: PieceSizes, sink: PieceSink, from: num
       if (entries.length === 0) throw new NotInPieces();
       continue;
     }
-    const byte = lines.bytes[lines.starts[line]! + column];
+    const byte = lines.first(line);
     // A block sequence may sit at its key's own indentation: it belongs to the entry before.
-    if (lines.indicatorAt(line, column, 0x2d /* - */)) {
+    if (lines.indicatorAt(line, 0x2d /* - */)) {
       if (entries.length === 0) throw new NotInPieces();
       continue;
     }
-    if (lines.indicatorAt(line, column, 0x3f /* ? */) || lines.indicatorAt(line, column, 0x3a /* : */)) throw new NotInPieces();
-    if (byte === 0x25 /* % */ || byte === 0x09) throw new NotInPieces();
+    if (lines.indicatorAt(line, 0x3f /* ? */) || lines.indicatorAt(line, 0x3a /* : */)) throw new NotInPieces();
+    // A byte-order mark (0xEF opens it in UTF-8) is dropped by js-yaml at the start of its text: a piece must not start with one.
+    if (byte === 0x25 /* % */ || byte === 0x09 || byte === 0xef) throw new NotInPieces();
     if (column === 0 && /^(---|\.\.\.)(\s|$)/.test(lines.text(line, line + 1))) throw new NotInPieces();
     entries.push(line);
   }
@@ -259,7 +344,7 @@ function splittable(lines: Lines, start: number, end: number, indent: number): n
   for (let line = start + 1; line < end; line += 1) {
     if (!lines.hasContent(line)) continue;
     const column = lines.indent(line);
-    return column > indent && !lines.indicatorAt(line, column, 0x2d) ? column : undefined;
+    return column > indent && !lines.indicatorAt(line, 0x2d) ? column : undefined;
   }
   return undefined;
 }
