@@ -81,7 +81,7 @@ export async function run(): Promise<void> {
     servers.push(data);
     const gateways = SERVERS.filter((s): s is GatewayMode => s === 'full' || s === 'audit-off' || s === 'auth-off');
     // The audit store on its own cluster with durable commits: what strict mode waits for is a real flush.
-    const store = gateways.includes('full') ? await startPostgres({ settings: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' } }) : undefined;
+    const store = gateways.includes('full') ? await startPostgres({ durable: true }) : undefined;
     if (store) servers.push(store);
     const dataUrl = await createDatabase(data, 'bench_pipeline');
     const storeUrl = store ? await createDatabase(store, 'bench_store') : undefined;

@@ -84,6 +84,26 @@ if ('skip' in pg) {
     }
   });
 
+  test('a private server started durable commits with fsync, synchronous_commit and full_page_writes on; the default trades them away', async () => {
+    const settingsOf = (url: string) =>
+      withClient(url, async (c) =>
+        (await c.query("select current_setting('fsync') as fsync, current_setting('synchronous_commit') as sync, current_setting('full_page_writes') as fpw")).rows,
+      );
+    const durable = await startPostgres({ durable: true });
+    const disposable = await startPostgres();
+    try {
+      assert.deepEqual(await settingsOf(durable.url()), [{ fsync: 'on', sync: 'on', fpw: 'on' }]);
+      assert.deepEqual(await settingsOf(disposable.url()), [{ fsync: 'off', sync: 'off', fpw: 'off' }]);
+      // Still durable after a crash and a restart on the same data dir.
+      await durable.kill9();
+      await durable.start();
+      assert.deepEqual(await settingsOf(durable.url()), [{ fsync: 'on', sync: 'on', fpw: 'on' }]);
+    } finally {
+      await durable.destroy();
+      await disposable.destroy();
+    }
+  });
+
   test('loadChinook loads the sample database', { skip: chinookSkipReason() }, async () => {
     const url = await loadChinook(adminUrl, 'chinook_harness');
     const counts = await withClient(url, async (c) =>

@@ -54,12 +54,33 @@ export function unhashedRow(r: Omit<AuditRecord, 'hash'>): EventRow {
 }
 
 export function recordToRow(r: AuditRecord): EventRow {
-  return { ...unhashedRow(r), hash: r.hash };
+  return { ...unhashedRow(r), ...reportColumns(r.detail), hash: r.hash };
 }
 
-/** The text the store is sent for a record: its unhashed row's JSON with the hash added as the last member. */
-export function storedRowText(unhashedJson: string, hash: string): string {
-  return `${unhashedJson.slice(0, -1)},"hash":"${hash}"}`;
+/**
+ * The copies of `detail` facts the migration report reads as columns (bytes_out, column_usage: see the migration
+ * 20261208000000_report_event_columns). Outside the hash, which covers `detail` itself; absent when detail has none.
+ */
+function reportColumns(detail: AuditRecord['detail']): { bytes_out?: number; column_usage?: JsonValue } {
+  const out: { bytes_out?: number; column_usage?: JsonValue } = {};
+  if (detail === null) return out;
+  if (Number.isSafeInteger(detail.bytesOut)) out.bytes_out = detail.bytesOut as number;
+  if (detail.columns !== undefined && detail.columns !== null) out.column_usage = detail.columns;
+  return out;
+}
+
+/**
+ * The text the store is sent for a record: its unhashed row's JSON, then the report's columns (as reportColumns
+ * gives them: copies of `detail` facts, outside the hash) and the hash as the last members. Written out rather than
+ * through reportColumns: this runs for every request.
+ */
+export function storedRowText(unhashedJson: string, hash: string, detail: AuditRecord['detail']): string {
+  let extra = '';
+  if (detail !== null) {
+    if (Number.isSafeInteger(detail.bytesOut)) extra = `,"bytes_out":${JSON.stringify(detail.bytesOut)}`;
+    if (detail.columns !== undefined && detail.columns !== null) extra += `,"column_usage":${JSON.stringify(detail.columns)}`;
+  }
+  return `${unhashedJson.slice(0, -1)}${extra},"hash":"${hash}"}`;
 }
 
 export const HEADS_TABLE = 'audit_chain_heads';

@@ -164,7 +164,7 @@ export function chain(
     // Serialized once, for both the hash and the store.
     const sealed = sealRow(record);
     record.hash = sealed.hash;
-    rows.push(storedRowText(sealed.text, sealed.hash));
+    rows.push(storedRowText(sealed.text, sealed.hash, record.detail));
     prevHash = record.hash;
     return record as AuditRecord;
   });

@@ -64,6 +64,25 @@ async function readParsed(file: string): Promise<{ document: unknown; sha256: st
   }
 }
 
+/**
+ * The contract's resources and operations, for a reader that needs only its bindings and entity schemas (the migration
+ * report) of a contract the gateway has already accepted. The bindings and entities are read with the checks start-up
+ * makes of them; the document as a whole is not checked against the OpenAPI schema, whose check costs more than
+ * reading a large contract.
+ * A contract whose model does not build is loaded the checked way, so that its problems read as they do at start-up.
+ */
+export async function loadSpecModel(file: string): Promise<Pick<LoadedSpec, 'resources' | 'operations'>> {
+  const { document } = await readParsed(file);
+  try {
+    if (typeof document !== 'object' || document === null) throw new SpecError(['the document must be an object']);
+    const openapi = (document as Record<string, unknown>).openapi;
+    if (typeof openapi !== 'string' || !openapi.startsWith('3.1')) throw new SpecError([`openapi: must be 3.1.x (found ${JSON.stringify(openapi)})`]);
+    return buildModel(document as Record<string, unknown>);
+  } catch {
+    return loadSpecFile(file);
+  }
+}
+
 async function readContract(file: string): Promise<Buffer> {
   try {
     return await readFile(file);

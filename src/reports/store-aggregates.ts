@@ -40,8 +40,8 @@ export interface AggregateOptions {
   readonly resources?: readonly string[];
   readonly statementTimeoutMs: number;
   /**
-   * Store connections to aggregate on at once (PostgreSQL; 1 or 2, default 1). The CLI has the store to itself; a
-   * running gateway leaves its pool to the audit writer.
+   * Store connections to aggregate on at once (PostgreSQL; 1 to 4, default 1, and no more than the store's pool holds).
+   * The CLI has the store to itself; a running gateway leaves its pool to the audit writer.
    */
   readonly connections?: number;
   /** Told once the first aggregates are sent to the store (the caller may then do its own work meanwhile). */
@@ -68,47 +68,60 @@ interface DriverConnection {
 
 interface PooledClient {
   readonly config: { readonly client?: unknown };
+  /** knex's connection pool (tarn), once the first connection was asked for. */
+  readonly pool?: { readonly max?: number };
   acquireConnection(): Promise<DriverConnection>;
   releaseConnection(connection: DriverConnection): Promise<unknown>;
 }
 
+/** The most store connections a report aggregates on: one per aggregate that can run at once. */
+const MAX_LANES = 4;
+
 type Rows = (text: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 /**
- * In transactions on the store's pool (the temporary tables live there), straight on the driver: the store's
- * connections carry a client-side query timeout sized for audit commits, which a report's statements override
- * (node-postgres takes a per-query timeout), as they override the server's statement timeout. With `connections: 2`
- * on PostgreSQL, the pass over the event rows runs on one connection while the index-only aggregates run on another
- * (the store works on both at once); the second transaction adopts the first one's snapshot, so every metric counts
- * the same events. PGlite has one connection: everything runs there, one statement after the other.
+ * In transactions on the store's pool, straight on the driver: the store's connections carry a client-side query
+ * timeout sized for audit commits, which a report's statements override (node-postgres takes a per-query timeout), as
+ * they override the server's statement timeout. With `connections` above 1 on PostgreSQL, the aggregates run on that
+ * many connections at once (the store works on each, on as many cores as it has); every transaction after the first
+ * adopts the first one's snapshot, so every metric counts the same events. PGlite has one connection: everything runs
+ * there, one statement after the other.
  */
 export async function aggregateStore(db: Knex, options: AggregateOptions): Promise<StoreAggregates> {
   await assertAuditLog(db);
+  const facts = await detailFacts(db);
   const pool = db.client as unknown as PooledClient;
   const pg = pool.config.client === 'pg';
-  const lanes = pg ? Math.max(1, Math.min(2, options.connections ?? 1)) : 1;
   const connections: DriverConnection[] = [];
   try {
     connections.push(await pool.acquireConnection());
-    // A second connection only if the pool has one to give: otherwise one lane, as in a running gateway.
-    if (lanes > 1) await pool.acquireConnection().then((c) => connections.push(c), () => undefined);
+    // More connections only as many as the pool holds (asking past its size would wait for its acquire timeout), and
+    // only if it has them to give: otherwise fewer lanes, down to one, as in a running gateway.
+    const lanes = pg ? Math.max(1, Math.min(MAX_LANES, options.connections ?? 1, pool.pool?.max ?? 1)) : 1;
+    const more = await Promise.allSettled(Array.from({ length: lanes - 1 }, () => pool.acquireConnection()));
+    for (const got of more) if (got.status === 'fulfilled') connections.push(got.value);
     const sessions: Rows[] = connections.map(
       (connection) => async (text, values = []) =>
         (pg ? await connection.query({ text, values, query_timeout: options.statementTimeoutMs + 1000 }) : await connection.query(text, values)).rows,
     );
     const begun: Rows[] = [];
     try {
-      for (const [i, rows] of sessions.entries()) {
+      const begin = async (rows: Rows, snapshot: string | undefined): Promise<void> => {
         await rows('begin isolation level repeatable read');
         begun.push(rows);
-        if (i > 0) await rows(`set transaction snapshot '${String((await sessions[0]!('select pg_export_snapshot() as s'))[0]!.s).replaceAll("'", "''")}'`);
+        if (snapshot !== undefined) await rows(`set transaction snapshot '${snapshot.replaceAll("'", "''")}'`);
         // The store's statement timeout is sized for audit commits; a report over a large window needs longer. JIT
         // compilation costs more than it saves on these short aggregates; the hash tables fit in memory with room.
         await rows(`select set_config('statement_timeout', $1, true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`, [
           String(options.statementTimeoutMs),
         ]);
+      };
+      await begin(sessions[0]!, undefined);
+      if (sessions.length > 1) {
+        const snapshot = String((await sessions[0]!('select pg_export_snapshot() as s'))[0]!.s);
+        await Promise.all(sessions.slice(1).map((rows) => begin(rows, snapshot)));
       }
-      const result = await aggregate(sessions[0]!, sessions[1], options);
+      const result = await aggregate(sessions, options, facts);
       for (const rows of begun) await rows('commit');
       return result;
     } catch (err) {
@@ -120,6 +133,28 @@ export async function aggregateStore(db: Knex, options: AggregateOptions): Promi
   }
 }
 
+/** SQL for the two facts the row pass reads besides the event's own columns. */
+interface DetailFacts {
+  readonly bytes: string;
+  readonly cols: string;
+}
+
+/**
+ * Bytes out and column usage come from their own columns, written with each event since the migration
+ * 20261208000000_report_event_columns; for events stored before it (null there), from the json `detail`, which only
+ * those rows pay to parse. A store not migrated that far has only `detail`.
+ */
+async function detailFacts(db: Knex): Promise<DetailFacts> {
+  const found = (await db.raw(
+    `select count(*)::int as n from pg_attribute
+      where attrelid = to_regclass(?) and attname in ('bytes_out', 'column_usage') and not attisdropped`,
+    [EVENTS_TABLE],
+  )) as { rows: Array<{ n: number }> };
+  return Number(found.rows[0]?.n) === 2
+    ? { bytes: `coalesce(bytes_out, (detail->>'bytesOut')::bigint)`, cols: `coalesce(column_usage::text, (detail->'columns')::text)` }
+    : { bytes: `(detail->>'bytesOut')::bigint`, cols: `(detail->'columns')::text` };
+}
+
 /** Above this many events, co-access is counted over a sample of the minutes (every n-th minute, all its events). */
 const CO_ACCESS_FULL_EVENTS = 250_000;
 
@@ -127,10 +162,12 @@ const CO_ACCESS_FULL_EVENTS = 250_000;
 const EPOCH = `round(date_part('epoch', occurred_at))::bigint`;
 
 /**
- * The row pass first on `rows`; the index-only aggregates are a queue that each connection takes from when free (on
- * `other` from the start, on `rows` after its pass), or after the pass on `rows` alone.
+ * The row pass on the first connection, then whatever is still waiting; the index-only aggregates are a queue that each
+ * other connection takes from when free. On one connection: the row pass, then the queue (none of it for an empty
+ * window).
  */
-async function aggregate(rows: Rows, other: Rows | undefined, options: AggregateOptions): Promise<StoreAggregates> {
+async function aggregate(sessions: readonly Rows[], options: AggregateOptions, facts: DetailFacts): Promise<StoreAggregates> {
+  const [rows, ...others] = sessions as [Rows, ...Rows[]];
   const values: unknown[] = [options.window.from.toISOString(), options.window.to.toISOString()];
   if (options.resources) values.push([...options.resources]);
   const where = `occurred_at >= $1::timestamptz and occurred_at < $2::timestamptz and kind = 'request'
@@ -138,21 +175,21 @@ async function aggregate(rows: Rows, other: Rows | undefined, options: Aggregate
   // Each metric is its own GROUP BY over the window's request events. All but the first read only the report's
   // covering index (resource, occurred_at, then zone, outcome, latency, principal and address), as index-only scans:
   // a seventh of the table's bytes, and already in table order for the percentiles. The first is the one pass over
-  // the rows themselves, for what only the json `detail` holds: bytes out and, of successful requests, the columns
-  // used. It groups by the recorded columns text as well (requests repeat a handful of column choices), so the rows
-  // are read once for both, and the two are split apart here.
+  // the rows themselves, for what the index does not carry: method, operation, rows, bytes out and, of successful
+  // requests, the columns used. It groups by the recorded columns text as well (requests repeat a handful of column
+  // choices), so the rows are read once for both, and the two are split apart here.
   const rowPass = async (): Promise<ReturnType<typeof splitTraffic>> =>
     splitTraffic(
       await rows(
         `select resource as r, zone as z, method as m, operation_id as op, outcome as o,
-                case when outcome = 'success' then (detail->'columns')::text end as cols, count(*) as requests,
-                sum(row_count) as rows, sum((detail->>'bytesOut')::bigint) as bytes, min(occurred_at) as first, max(occurred_at) as last
+                case when outcome = 'success' then ${facts.cols} end as cols, count(*) as requests,
+                sum(row_count) as rows, sum(${facts.bytes}) as bytes, min(occurred_at) as first, max(occurred_at) as last
            from ${EVENTS_TABLE} where ${where} group by 1, 2, 3, 4, 5, 6`,
         values,
       ),
     );
   const indexed = indexAggregates(where, values);
-  if (other === undefined) {
+  if (others.length === 0) {
     const passing = rowPass();
     options.onSent?.();
     const passed = await passing;
@@ -160,9 +197,9 @@ async function aggregate(rows: Rows, other: Rows | undefined, options: Aggregate
     await indexed.drain(rows);
     return { ...passed, ...indexed.result() };
   }
-  const both = Promise.all([rowPass().then(async (passed) => (await indexed.drain(rows), passed)), indexed.drain(other)]);
+  const all = Promise.all([rowPass().then(async (passed) => (await indexed.drain(rows), passed)), ...others.map((other) => indexed.drain(other))]);
   options.onSent?.();
-  const [passed] = await both;
+  const [passed] = await all;
   return passed.traffic.length === 0 ? emptyAggregates() : { ...passed, ...indexed.result() };
 }
 
@@ -179,49 +216,42 @@ function indexAggregates(where: string, values: unknown[]): { drain: (rows: Rows
   let pairs: StoreAggregates['pairs'] = [];
   let events = 0;
   let sample = 1;
-  const hoursCounted = { resolve: (): void => undefined, reject: (err: unknown): void => void err };
-  const counted = new Promise<void>((resolve, reject) => Object.assign(hoursCounted, { resolve, reject }));
-  // Awaited by co-access only; when the hours fail, the whole aggregation fails with their error.
-  counted.catch(() => undefined);
 
   const hours: Task = async (rows) => {
-    try {
-      // Hours and days as integers from the epoch (UTC): far cheaper per event than formatting dates.
-      byHour = (
-        await rows(`select resource as r, (${EPOCH} / 3600 % 24)::int as h, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2`, values)
-      ).map((x) => ({ resource: String(x.r), hour: num(x.h), requests: num(x.n) }));
-      // Every request of the window falls in exactly one hour of the day.
-      events = byHour.reduce((n, h) => n + h.requests, 0);
-      hoursCounted.resolve();
-    } catch (err) {
-      hoursCounted.reject(err);
-      throw err;
-    }
+    // Hours and days as integers from the epoch (UTC): far cheaper per event than formatting dates.
+    byHour = (
+      await rows(`select resource as r, (${EPOCH} / 3600 % 24)::int as h, count(*) as n from ${EVENTS_TABLE} where ${where} group by 1, 2`, values)
+    ).map((x) => ({ resource: String(x.r), hour: num(x.h), requests: num(x.n) }));
+    // Every request of the window falls in exactly one hour of the day.
+    events = byHour.reduce((n, h) => n + h.requests, 0);
   };
   const coAccess: Task = async (rows) => {
     // Co-access: the tables each client used in each minute; pairs counted within a bucket, never across buckets.
     // Clients are grouped by a hash of their key (client id, else subject, else address): an int groups faster than
     // text, and a collision merely merges two clients. Over a large window, every n-th minute stands for all (its
-    // events whole): shares keep their value, counts are scaled back up.
-    await counted;
-    sample = Math.max(1, Math.ceil(events / CO_ACCESS_FULL_EVENTS));
+    // events whole): shares keep their value, counts are scaled back up. One statement: n from the window's count of
+    // events (counted here, so co-access, the longest aggregate, need not wait for another); the (client, minute,
+    // table) triples once, in memory; a table's minutes are its triples; pairs from the minutes with several tables.
     const minute = `(${EPOCH} / 60)`;
-    await rows(
-      `create temporary table report_buckets on commit drop as
-       select k, mi, array_agg(r order by r) as rs
-         from (select distinct hashtext(coalesce(client_id, subject, client_ip)) as k, ${minute} as mi, resource as r
-                 from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' ${sample > 1 ? `and ${minute} % ${sample} = 0` : ''}) as used
-        group by 1, 2`,
+    const counts = await rows(
+      `with sampled as (
+         select greatest(1, ceil(count(*) / ${CO_ACCESS_FULL_EVENTS}::numeric))::int as n from ${EVENTS_TABLE} where ${where}
+       ), used as materialized (
+         select distinct hashtext(coalesce(client_id, subject, client_ip)) as k, ${minute} as mi, resource as r
+           from ${EVENTS_TABLE} where ${where} and outcome <> 'denied' and ${minute} % (select n from sampled) = 0
+       ), buckets as (
+         select array_agg(r order by r) as rs from used group by k, mi having count(*) > 1
+       )
+       select 'sample' as t, null as a, null as b, n from sampled
+       union all
+       select 'minutes', r, null, count(*) from used group by 2
+       union all
+       select 'pair', rs[i], rs[j], count(*) from buckets, generate_subscripts(rs, 1) as i, generate_subscripts(rs, 1) as j where i < j group by 2, 3`,
       values,
     );
-    minutes = new Map(
-      (await rows(`select u.r, count(*) as n from report_buckets, unnest(rs) as u(r) group by 1`)).map((x) => [String(x.r), num(x.n) * sample]),
-    );
-    pairs = (
-      await rows(`select rs[i] as a, rs[j] as b, count(*) as n
-                    from report_buckets, generate_subscripts(rs, 1) as i, generate_subscripts(rs, 1) as j
-                   where cardinality(rs) > 1 and i < j group by 1, 2`)
-    ).map((x) => ({ a: String(x.a), b: String(x.b), shared: num(x.n) * sample }));
+    sample = num(counts.find((x) => x.t === 'sample')?.n) || 1;
+    minutes = new Map(counts.filter((x) => x.t === 'minutes').map((x) => [String(x.a), num(x.n) * sample]));
+    pairs = counts.filter((x) => x.t === 'pair').map((x) => ({ a: String(x.a), b: String(x.b), shared: num(x.n) * sample }));
   };
   const percentiles: Task = async (rows) => {
     latency = new Map(
@@ -259,8 +289,8 @@ function indexAggregates(where: string, values: unknown[]): { drain: (rows: Rows
     }));
   };
 
-  // The hours first (co-access needs their total), co-access, the longest, next.
-  const queue: Task[] = [hours, coAccess, percentiles, principals, days];
+  // The longest first.
+  const queue: Task[] = [coAccess, hours, days, principals, percentiles];
   return {
     async drain(rows) {
       for (let task = queue.shift(); task !== undefined; task = queue.shift()) await task(rows);

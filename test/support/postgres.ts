@@ -18,8 +18,8 @@ export interface PgServer {
   stop(): Promise<void>;
   /**
    * SIGKILL the postmaster and all its backends, as in a crash; waits until they are gone.
-   * The server runs with synchronous_commit=off, so commits from the last few hundred ms may be
-   * lost like in a real crash: write data that must survive with `SET synchronous_commit = on`.
+   * By default the server runs with synchronous_commit=off, so commits from the last few hundred ms may be
+   * lost like in a real crash: write data that must survive with `SET synchronous_commit = on`, or start it durable.
    */
   kill9(): Promise<void>;
   /** (Re)start on the same port and data dir after stop() or kill9(); resolves once it accepts queries. */
@@ -79,9 +79,9 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number |
   });
 }
 
-async function initCluster(binDir: string, dataDir: string): Promise<void> {
-  // --no-sync: the cluster is disposable, so durability is only wasted time.
-  const base = ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-sync'];
+async function initCluster(binDir: string, dataDir: string, durable: boolean): Promise<void> {
+  // --no-sync: a disposable cluster's durability is only wasted time.
+  const base = ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', ...(durable ? [] : ['--no-sync'])];
   const first = await run(join(binDir, 'initdb'), [...base, '--locale=C.UTF-8'], dataDir);
   if (first.code === 0) return;
   // Some systems lack the C.UTF-8 locale; initdb empties the directory it failed in, so retry in place.
@@ -190,7 +190,8 @@ class LocalPostgres implements PgServer {
       } finally {
         await client.end().catch(() => {});
       }
-      await sleep(100);
+      // Often: start() resolving is how tests time "the store accepts connections again".
+      await sleep(25);
     }
     child.kill('SIGKILL');
     await waitForExit(child, STOP_TIMEOUT_MS);
@@ -243,8 +244,16 @@ class LocalPostgres implements PgServer {
   }
 }
 
+/** What a production server runs with: a commit is acknowledged once its WAL is flushed, and torn pages are recoverable. */
+export const DURABLE_SETTINGS: Readonly<Record<string, string>> = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' };
+
 export interface StartPostgresOptions {
   port?: number;
+  /**
+   * Durable commits (DURABLE_SETTINGS, and an initdb that syncs its files) instead of the disposable defaults, for
+   * figures that must hold on a real store: commit latency includes the flush. `settings` still apply over them.
+   */
+  durable?: boolean;
   /** Server settings (`-c name=value`) applied over the disposable defaults above, e.g. `{ fsync: 'on' }`. */
   settings?: Readonly<Record<string, string>>;
 }
@@ -258,8 +267,10 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   try {
     const identity = childIdentity();
     if (identity) await chown(dataDir, identity.uid, identity.gid);
-    await initCluster(found.binDir, dataDir);
-    server = new LocalPostgres(found.binDir, dataDir, opts.port ?? (await freePort()), opts.settings);
+    const durable = opts.durable ?? false;
+    await initCluster(found.binDir, dataDir, durable);
+    const settings = { ...(durable ? DURABLE_SETTINGS : {}), ...opts.settings };
+    server = new LocalPostgres(found.binDir, dataDir, opts.port ?? (await freePort()), settings);
     track(server);
     await server.start();
     return server;

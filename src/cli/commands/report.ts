@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { createDataSources } from '../../db/sources.js';
 import { AppError } from '../../errors/app-error.js';
-import { loadSpecFile } from '../../openapi/load-spec.js';
+import { loadSpecModel } from '../../openapi/load-spec.js';
 import { buildMigrationReport, REPORT_STAGES } from '../../reports/build-report.js';
 import { MIGRATION_REPORT_PATH, REPORT_FORMATS, renderReport, type ReportFormat } from '../../reports/report-format.js';
 import { parseReportWindow } from '../../reports/report-window.js';
@@ -53,10 +53,12 @@ export function registerReport(program: Command): void {
         try {
           const result = await usageAsync(() =>
             buildMigrationReport(
-              // The contract loads while the store aggregates.
-              { store: store.db, sources, operations: async () => (await loadSpecFile(config.spec)).operations, config },
-              // This process has the store to itself: two connections, the row pass beside the index-only aggregates.
-              { window, source: opts.source, onStage: progress.update, storeConnections: 2 },
+              // The contract loads while the store aggregates, without the OpenAPI schema check: the report reads only
+              // its bindings and entity schemas.
+              { store: store.db, sources, operations: async () => (await loadSpecModel(config.spec)).operations, config },
+              // This process has the store to itself: up to four connections (as many as its pool holds), the row pass
+              // beside the index-only aggregates.
+              { window, source: opts.source, onStage: progress.update, storeConnections: 4 },
             ),
           );
           progress.stop();
