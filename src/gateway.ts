@@ -7,6 +7,7 @@ import { buildApp, rateLimitStages, type GatehouseApp, type RateLimits, type Sec
 import type { GatehouseConfig } from './config/types.js';
 import { createDataSources, type DataSources } from './db/sources.js';
 import { checkBindings, type CatalogsReadAhead } from './openapi/check-bindings.js';
+import type { ContractRead } from './openapi/contract-read-ahead.js';
 import { loadSpecFile, type LoadedSpec } from './openapi/load-spec.js';
 import { buildOperationIndex } from './openapi/operation-index.js';
 import { createValidatorFactory } from './openapi/validators.js';
@@ -65,6 +66,8 @@ export interface GatewayOptions {
   readonly readinessDetails?: Readonly<Record<string, () => unknown>>;
   /** The sources' catalogs, read while the gateway loaded (readCatalogsAhead on `sources`): used by the start-up check. */
   readonly catalogsAhead?: CatalogsReadAhead;
+  /** The contract, read on a worker thread while the gateway loaded (readContractAhead of `config.spec`). */
+  readonly contractAhead?: Promise<ContractRead | undefined>;
 }
 
 /** What lives as long as the process, shared by every configuration the gateway serves. */
@@ -173,7 +176,7 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
       inFlight,
       idempotency,
     };
-    let serving = await buildServing(config, shared, options.catalogsAhead);
+    let serving = await buildServing(config, shared, { catalogs: options.catalogsAhead, contract: options.contractAhead });
     metrics?.watch({
       inFlight: () => inFlight.count(),
       auditPending: () => auditPending?.(),
@@ -259,11 +262,17 @@ export async function createGateway(config: GatehouseConfig, logger: Logger, opt
   }
 }
 
+/** What the first build may take from the reading done while the gateway loaded (a reload reads everything again). */
+interface ReadAhead {
+  readonly catalogs?: CatalogsReadAhead;
+  readonly contract?: Promise<ContractRead | undefined>;
+}
+
 /** The start-up checks and the build of everything a configuration decides: contract, bindings, security, app. */
-async function buildServing(config: GatehouseConfig, shared: Shared, catalogsAhead?: CatalogsReadAhead): Promise<Serving> {
+async function buildServing(config: GatehouseConfig, shared: Shared, ahead: ReadAhead = {}): Promise<Serving> {
   const { logger, sources } = shared;
-  const spec = await loadSpecFile(config.spec);
-  await checkBindings(spec.resources, spec.operations, sources, catalogsAhead);
+  const spec = await loadSpecFile(config.spec, ahead.contract);
+  await checkBindings(spec.resources, spec.operations, sources, ahead.catalogs);
   const security: Security = {
     network: compileNetwork(config.network),
     limits: shared.limits,

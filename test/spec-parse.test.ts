@@ -1,6 +1,7 @@
 // Reading the contract's bytes: a block YAML document read a piece at a time must give exactly what js-yaml gives for
 // the whole text (or js-yaml's own error), whatever the document holds; JSON goes through JSON.parse.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import YAML from 'yaml';
 import { SpecError } from '../src/errors/app-error.js';
 import { loadSpecFile } from '../src/openapi/load-spec.js';
 import { parseContract, readInPieces, type PieceSizes } from '../src/openapi/parse-contract.js';
+import { readContractAhead } from '../src/openapi/contract-read-ahead.js';
 import { blockYamlToJson } from '../src/openapi/yaml-block-json.js';
 import { ERP_SPEC, projectRoot } from './support/project.js';
 
@@ -72,6 +74,8 @@ const TRICKY: Readonly<Record<string, string>> = {
   'an indented top-level mapping': '  a: 1\n  b: 2\n',
   'a top-level sequence': '- a\n- b\n',
   'a top-level scalar': 'just text\n',
+  'a byte-order mark': '\uFEFFopenapi: 3.1.0\npaths:\n  /a: 1\n  /b: 2\n',
+  'a byte-order mark starting a later line': 'a: 1\npaths:\n  /a: 1\n\uFEFF  /b: 2\n\uFEFFc: 3\n',
   'an empty document': '',
   'only comments': '# nothing\n',
   'flow style YAML starting with a brace': '{a: 1, b: [x, y]}\n',
@@ -189,6 +193,44 @@ describe('the fast path for plain block YAML', () => {
         damaged = damaged.slice(0, at) + inserts[Math.floor(next() * inserts.length)]! + damaged.slice(at + cut);
       }
       assertFastPathAgrees(damaged);
+    }
+  });
+});
+
+describe('the contract read on a worker thread while the gateway loads', () => {
+  it('when the contract is large block YAML, then the worker gives the document and hash the gateway would read', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-ahead-'));
+    try {
+      const erp = whole(await readFile(ERP_SPEC, 'utf8')) as { paths: Record<string, unknown> };
+      const paths: Record<string, unknown> = {};
+      for (let copy = 0; copy < 60; copy += 1) for (const [p, item] of Object.entries(erp.paths)) paths[`/c${copy}${p}`] = item;
+      const text = dump({ ...erp, paths }, { noRefs: true, lineWidth: -1 });
+      const file = path.join(dir, 'contract.yaml');
+      await writeFile(file, text);
+      const read = await readContractAhead(file);
+      assert.ok(read, 'the worker read the contract');
+      assert.deepEqual(read.document, whole(text));
+      assert.equal(read.sha256, createHash('sha256').update(text).digest('hex'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when the contract is JSON, broken, has a key twice or is missing, then the worker leaves it to the gateway', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-ahead-'));
+    try {
+      const cases = {
+        'json.yaml': '{"openapi": "3.1.0"}',
+        'broken.yaml': 'openapi: 3.1.0\npaths:\n  /a:\n    get: [unclosed\n',
+        'twice.yaml': 'openapi: 3.1.0\npaths:\n  /a: {}\n  /b: {}\n  /a: {}\n',
+      };
+      for (const [name, text] of Object.entries(cases)) {
+        await writeFile(path.join(dir, name), text);
+        assert.equal(await readContractAhead(path.join(dir, name)), undefined, name);
+      }
+      assert.equal(await readContractAhead(path.join(dir, 'missing.yaml')), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { SpecError } from '../errors/app-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { checkDocument } from './check-document.js';
+import type { ContractRead } from './contract-read-ahead.js';
 import { dereferenceSchema, follow } from './json-pointer.js';
 import { parseContract } from './parse-contract.js';
 import type { ColumnKind, JsonSchema, Operation, OperationKind, Resource, ResourceColumn } from './resource.js';
@@ -45,8 +46,9 @@ const ITEM_KINDS: Partial<Record<Method, OperationKind>> = {
 };
 const BINDING_KEYS = new Set(['source', 'table', 'schema', 'key', 'model', 'readOnly', 'writable', 'mutableKey']);
 
-export async function loadSpecFile(file: string): Promise<LoadedSpec> {
-  const { document, sha256 } = await readParsed(file);
+/** `readAhead`: the file as a worker thread read it while the gateway loaded (contract-read-ahead.ts), if it could. */
+export async function loadSpecFile(file: string, readAhead?: Promise<ContractRead | undefined>): Promise<LoadedSpec> {
+  const { document, sha256 } = (await readAhead) ?? (await readParsed(file));
   return loadChecked(document, sha256);
 }
 

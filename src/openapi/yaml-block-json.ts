@@ -12,11 +12,12 @@ const IMPLICIT = (CORE_SCHEMA as { compiledImplicit: readonly ImplicitType[] }).
 
 /**
  * What this path leaves to js-yaml wherever it is in the text: the characters js-yaml refuses as non-printable or may
- * read as a break (NEL), surrogates (js-yaml refuses unpaired ones), carriage returns and tabs. Plain character classes:
+ * read as a break (NEL), a byte-order mark (which js-yaml drops at the start), surrogates (js-yaml refuses unpaired
+ * ones), carriage returns and tabs. Plain character classes:
  * one test each is cheap on every piece.
  */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-const LEFT_TO_JS_YAML = /[\x00-\x09\x0B-\x1F\x7F-\x9F\uFFFE\uFFFF]/;
+const LEFT_TO_JS_YAML = /[\x00-\x09\x0B-\x1F\x7F-\x9F\uFEFF\uFFFE\uFFFF]/;
 const SURROGATE = /[\uD800-\uDFFF]/;
 /**
  * Whether a plain scalar's first character makes js-yaml try null, bool, int and float before taking it as a string:

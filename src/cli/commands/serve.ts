@@ -20,13 +20,15 @@ export function registerServe(program: Command): void {
         };
         const config = load();
         const logger = createLogger({ level: config.log.level });
-        // The data sources open first, and their catalogs are read while the rest of the gateway loads: the database
-        // answers the start-up check's catalog queries while this process loads its modules and reads the contract.
+        // While the rest of the gateway loads, a worker thread reads the contract on the other core, and the data sources
+        // open and read their catalogs (the database answers the start-up check's catalog queries meanwhile).
+        const { readContractAhead } = await import('../../openapi/contract-read-ahead.js');
+        const contractAhead = readContractAhead(config.spec);
         const [{ createDataSources }, { readCatalogsAhead }] = await Promise.all([import('../../db/sources.js'), import('../../openapi/check-bindings.js')]);
         const sources = createDataSources(config.sources, logger);
         const catalogsAhead = readCatalogsAhead(sources);
         const { reloadOnHangup, startGateway, stopOnSignals } = await import('../../main.js');
-        const running = await startGateway(config, logger, { loadConfig: load, configFile: opts.config, sources, catalogsAhead });
+        const running = await startGateway(config, logger, { loadConfig: load, configFile: opts.config, sources, catalogsAhead, contractAhead });
         stopOnSignals(running, logger);
         reloadOnHangup(running);
       });
