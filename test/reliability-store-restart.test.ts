@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { freshDatabase, testPostgres } from './support/pg-env.js';
 import { startPostgres, type PgServer } from './support/postgres.js';
 import { listen, steadyLoad, tally, type LoadAnswer } from './support/steady-load.js';
-import { restartFigures, restartStoreCycles } from './support/store-restarts.js';
+import { restartFigures, restartLoadRequest, restartStoreCycles } from './support/store-restarts.js';
 import { startGateway, testConfig, type TestGateway } from './support/gateway.js';
 import { seedErp } from '../src/demo/erp-schema.js';
 
@@ -44,12 +44,7 @@ describe('audit store stopped and restarted under load', { skip }, () => {
       prefix: 'restart',
       stop: () => stopLoad,
       onAnswer: (a) => answers.push(a),
-      request: (n) =>
-        n % 5 === 0
-          ? { method: 'POST', path: '/customers', body: { name: `restart customer restart-${n}`, region: 'APAC' } }
-          : n % 5 === 1
-            ? { method: 'PATCH', path: `/customers/${(n % 200) + 1}`, body: { region: n % 2 === 0 ? 'EMEA' : 'APAC' } }
-            : { method: 'GET', path: `/customers/${(n % 300) + 1}` },
+      request: restartLoadRequest,
     });
     const failuresAtRecovery: number[] = [];
     let windows;

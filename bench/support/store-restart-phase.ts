@@ -3,7 +3,7 @@
 // cycle after cycle, the gateway left running. Figures: 0 unaudited 2xx, 0 false `unknown` outcomes, and back to 100%
 // 2xx within 1 s of the store accepting connections (per cycle, median and max).
 import { steadyLoad, tally, type LoadAnswer } from '../../test/support/steady-load.js';
-import { median, restartFigures, restartStoreCycles, type RestartWindow } from '../../test/support/store-restarts.js';
+import { median, restartFigures, restartLoadRequest, restartStoreCycles, type RestartWindow } from '../../test/support/store-restarts.js';
 import { auditVerify, durableDatabases, loadAverage, met, startGatewayProcess, stopGatewayProcess, writeGatewayConfig } from './soak-gateway.js';
 
 export interface StoreRestartSettings {
@@ -34,12 +34,7 @@ export async function storeRestartPhase(cli: string, dir: string, s: StoreRestar
       prefix: 'restart',
       stop: () => stop,
       onAnswer: (a) => answers.push(a),
-      request: (n) =>
-        n % 5 === 0
-          ? { method: 'POST', path: '/customers', body: { name: `restart customer restart-${n}`, region: 'APAC' } }
-          : n % 5 === 1
-            ? { method: 'PATCH', path: `/customers/${(n % 200) + 1}`, body: { region: n % 2 === 0 ? 'EMEA' : 'APAC' } }
-            : { method: 'GET', path: `/customers/${(n % 300) + 1}` },
+      request: restartLoadRequest,
     });
     try {
       windows = await restartStoreCycles({ store: dbs.store, answers, cycles: s.cycles });

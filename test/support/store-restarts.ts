@@ -4,7 +4,14 @@
 import type { Knex } from 'knex';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PgServer } from './postgres.js';
-import type { LoadAnswer } from './steady-load.js';
+import type { LoadAnswer, LoadRequest } from './steady-load.js';
+
+/** The load the store restarts run under (demo ERP): 20% creates, 20% updates of existing customers, 60% reads by key. */
+export function restartLoadRequest(n: number): LoadRequest {
+  if (n % 5 === 0) return { method: 'POST', path: '/customers', body: { name: `restart customer restart-${n}`, region: 'APAC' } };
+  if (n % 5 === 1) return { method: 'PATCH', path: `/customers/${(n % 200) + 1}`, body: { region: n % 2 === 0 ? 'EMEA' : 'APAC' } };
+  return { method: 'GET', path: `/customers/${(n % 300) + 1}` };
+}
 
 export interface RestartWindow {
   readonly how: 'stop' | 'kill -9';
